@@ -1,0 +1,400 @@
+/**
+ * One handler per opcode, each a few lines next to its name, as in CPython's `pickle.py`. The
+ * `satisfies Record<OpName, Handler>` makes a missing handler a compile error; the dispatch
+ * array is built from the opcode table. Semantics follow CPython's C unpickler (`_pickle.c`).
+ */
+import * as A from './args.js';
+import { ErrorCode } from './errors.js';
+import type { Handler, Machine } from './machine.js';
+import { typeName } from './machine.js';
+import { OPCODE_BY_NAME, OPCODES, type OpName } from './opcodes.js';
+import { ByteArray, PickleBuffer } from './python/bytes.js';
+import { FrozenSet } from './python/frozenset.js';
+import { Tuple } from './python/tuple.js';
+import {
+  TextError,
+  decode8bit,
+  decodeAscii,
+  decodeLatin1,
+  decodeUtf8,
+  escapeDecode,
+  normalizeEncoding,
+  parsePyFloat,
+  parsePyInt,
+  strtol0,
+} from './text.js';
+
+const { STOP } = OPCODE_BY_NAME;
+
+/** Runs a text parser on the current opcode's argument, locating its errors. */
+function parse<T>(m: Machine, code: ErrorCode, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TextError) throw m.error(code, e.message, e);
+    throw e;
+  }
+}
+
+/** The current line's text (latin-1: every byte kept), without its newline. */
+function lineText(m: Machine): string {
+  const r = m.r;
+  const start = r.pos;
+  const nl = r.line();
+  if (nl === start) r.truncated(); // CPython's bad_readline(): an empty line
+  return decodeLatin1(r.data.subarray(start, nl));
+}
+
+/** Numbers in the default mode: safe integers as `number`, the rest as `bigint`. */
+function narrow(v: bigint): number | bigint {
+  return v >= Number.MIN_SAFE_INTEGER && v <= Number.MAX_SAFE_INTEGER ? Number(v) : v;
+}
+
+/** INT: C's `strtol(s, 0)` first (so "010" is octal 8), then `int(s, 0)`; "00"/"01" are bools. */
+function readInt(m: Machine): boolean | bigint {
+  const text = lineText(m);
+  const { value, rest } = strtol0(text);
+  // C accepts the number if strtol stopped at the end of the line (or at a NUL byte).
+  if (value === undefined || (rest !== '' && !rest.startsWith('\0'))) {
+    return parse(m, ErrorCode.BAD_ARGUMENT, () => {
+      try {
+        return parsePyInt(text, 0);
+      } catch {
+        throw new TextError(`could not convert string to int: ${JSON.stringify(text)}`);
+      }
+    });
+  }
+  if (text.length === 2 && (value === 0n || value === 1n)) return value === 1n;
+  return value;
+}
+
+/** LONG: `int(s, 0)` after dropping one trailing 'L'. */
+function readLong(m: Machine): bigint {
+  let text = lineText(m);
+  if (text.endsWith('L')) text = text.slice(0, -1);
+  return parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(text, 0));
+}
+
+/** GET/PUT index: `int(s)` in base 10. */
+function readMemoIndex(m: Machine, op: string): number {
+  const v = parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(lineText(m), 10));
+  if (v < 0n) throw m.error(ErrorCode.BAD_ARGUMENT, `negative ${op} argument`);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw m.error(ErrorCode.BAD_ARGUMENT, `${op} index too large: ${v}`);
+  }
+  return Number(v);
+}
+
+/** A Python 2 `str`, decoded with the `encoding` and `errors` options. */
+function python2String(m: Machine, bytes: Uint8Array): string | Uint8Array {
+  if (normalizeEncoding(m.encoding) === 'bytes') return bytes;
+  return parse(m, ErrorCode.BAD_ENCODING, () => decode8bit(bytes, m.encoding, m.errors));
+}
+
+function utf8(m: Machine, size: number): string {
+  const r = m.r;
+  const p = r.skip(size);
+  return parse(m, ErrorCode.BAD_ENCODING, () => decodeUtf8(r.data, p, p + size));
+}
+
+function tupleFrom(stack: unknown[], from: number): Tuple {
+  const t = new Tuple();
+  for (let i = from, j = 0; i < stack.length; i++, j++) t[j] = stack[i];
+  return t;
+}
+
+function globalLine(m: Machine, ascii: boolean): string {
+  const r = m.r;
+  const start = r.pos;
+  const nl = r.line();
+  if (nl === start) r.truncated();
+  return parse(m, ErrorCode.BAD_ENCODING, () =>
+    ascii ? decodeAscii(r.data, start, nl) : decodeUtf8(r.data, start, nl),
+  );
+}
+
+function pushGet(m: Machine, i: number): void {
+  m.stack.push(m.memoGet(i));
+}
+
+function put(m: Machine, i: number): void {
+  m.memoPut(i, m.top());
+}
+
+export const HANDLERS = {
+  // --- integers -----------------------------------------------------------------------------
+  INT: (m) => {
+    const v = readInt(m);
+    m.stack.push(typeof v === 'boolean' ? v : narrow(v));
+  },
+  BININT: (m) => m.stack.push(A.int4.read(m.r)),
+  BININT1: (m) => m.stack.push(A.uint1.read(m.r)),
+  BININT2: (m) => m.stack.push(A.uint2.read(m.r)),
+  LONG: (m) => m.stack.push(narrow(readLong(m))),
+  LONG1: (m) => m.stack.push(A.long1.read(m.r)),
+  LONG4: (m) => m.stack.push(A.long4.read(m.r)),
+
+  // --- Python 2 str, bytes, bytearray, buffers ----------------------------------------------
+  STRING: (m) => {
+    const r = m.r;
+    const start = r.pos;
+    const nl = r.line();
+    const q = r.data[start];
+    if (nl - start < 2 || (q !== 0x22 && q !== 0x27) || r.data[nl - 1] !== q) {
+      throw m.error(ErrorCode.BAD_ARGUMENT, 'the STRING opcode argument must be quoted');
+    }
+    const bytes = parse(m, ErrorCode.BAD_ARGUMENT, () => escapeDecode(r.data, start + 1, nl - 1));
+    m.stack.push(python2String(m, bytes));
+  },
+  BINSTRING: (m) => {
+    const n = m.r.i32();
+    if (n < 0) throw m.error(ErrorCode.BAD_ARGUMENT, 'BINSTRING pickle has negative byte count');
+    m.stack.push(python2String(m, m.r.bytes(n)));
+  },
+  SHORT_BINSTRING: (m) => m.stack.push(python2String(m, m.r.bytes(m.r.u8()))),
+  BINBYTES: (m) => m.stack.push(A.bytes4.read(m.r)),
+  SHORT_BINBYTES: (m) => m.stack.push(A.bytes1.read(m.r)),
+  BINBYTES8: (m) => m.stack.push(A.bytes8.read(m.r)),
+  BYTEARRAY8: (m) => {
+    const n = m.r.u64();
+    const p = m.r.skip(n);
+    m.stack.push(ByteArray.copyOf(m.r.data.subarray(p, p + n)));
+  },
+  NEXT_BUFFER: (m) => m.stack.push(m.nextBuffer()),
+  READONLY_BUFFER: (m) => {
+    const v = m.top();
+    const i = m.stack.length - 1;
+    if (v instanceof PickleBuffer) m.stack[i] = v.toReadonly();
+    else if (v instanceof ByteArray) m.stack[i] = new PickleBuffer(v, true);
+    else if (!(v instanceof Uint8Array)) {
+      throw m.error(ErrorCode.BAD_OPERAND, `READONLY_BUFFER needs a buffer, not ${typeName(v)}`);
+    }
+  },
+
+  // --- constants ----------------------------------------------------------------------------
+  NONE: (m) => m.stack.push(null),
+  NEWTRUE: (m) => m.stack.push(true),
+  NEWFALSE: (m) => m.stack.push(false),
+
+  // --- str ----------------------------------------------------------------------------------
+  UNICODE: (m) => m.stack.push(A.unicodestringnl.read(m.r)),
+  SHORT_BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u8())),
+  BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u32())),
+  BINUNICODE8: (m) => m.stack.push(utf8(m, m.r.u64())),
+
+  // --- float --------------------------------------------------------------------------------
+  FLOAT: (m) => {
+    const text = lineText(m);
+    m.stack.push(parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyFloat(text)));
+  },
+  BINFLOAT: (m) => m.stack.push(A.float8.read(m.r)),
+
+  // --- list, tuple, dict, set ---------------------------------------------------------------
+  EMPTY_LIST: (m) => m.stack.push([]),
+  APPEND: (m) => {
+    m.need(2);
+    m.appendItems(m.stack[m.stack.length - 2], m.stack.length - 1);
+  },
+  APPENDS: (m) => {
+    const t = m.popMarkTarget();
+    if (m.stack.length > t + 1) m.appendItems(m.stack[t], t + 1);
+  },
+  LIST: (m) => {
+    const items = m.popMarkItems();
+    m.stack.push(items);
+  },
+  EMPTY_TUPLE: (m) => m.stack.push(new Tuple()),
+  TUPLE: (m) => {
+    const k = m.popMark();
+    const t = tupleFrom(m.stack, k);
+    m.stack.length = k;
+    m.stack.push(t);
+  },
+  TUPLE1: (m) => {
+    m.need(1);
+    const s = m.stack;
+    const t = new Tuple();
+    t[0] = s[s.length - 1];
+    s[s.length - 1] = t;
+  },
+  TUPLE2: (m) => {
+    m.need(2);
+    const s = m.stack;
+    const t = new Tuple();
+    t[0] = s[s.length - 2];
+    t[1] = s[s.length - 1];
+    s.length -= 1;
+    s[s.length - 1] = t;
+  },
+  TUPLE3: (m) => {
+    m.need(3);
+    const s = m.stack;
+    const t = new Tuple();
+    t[0] = s[s.length - 3];
+    t[1] = s[s.length - 2];
+    t[2] = s[s.length - 1];
+    s.length -= 2;
+    s[s.length - 1] = t;
+  },
+  EMPTY_DICT: (m) => m.stack.push({}),
+  DICT: (m) => m.stack.push(m.makeDict(m.popMarkItems())),
+  SETITEM: (m) => {
+    m.need(3);
+    m.setItems(m.stack.length - 3, m.stack.length - 2);
+  },
+  SETITEMS: (m) => {
+    const t = m.popMarkTarget();
+    if (m.stack.length > t + 1) m.setItems(t, t + 1);
+  },
+  EMPTY_SET: (m) => m.stack.push(new Set()),
+  ADDITEMS: (m) => {
+    const t = m.popMarkTarget();
+    if (m.stack.length > t + 1) m.addItems(m.stack[t], t + 1);
+  },
+  FROZENSET: (m) => {
+    const items = m.popMarkItems();
+    for (const v of items) m.checkHashable(v);
+    m.stack.push(new FrozenSet(items));
+  },
+
+  // --- stack --------------------------------------------------------------------------------
+  POP: (m) => {
+    const s = m.stack;
+    const marks = m.marks;
+    if (marks.length > 0 && marks[marks.length - 1] === s.length) m.popMark();
+    else m.pop();
+  },
+  DUP: (m) => {
+    const v = m.top();
+    m.stack.push(typeof v === 'object' && v !== null ? m.shared(v) : v);
+  },
+  MARK: (m) => {
+    m.marks.push(m.stack.length);
+    m.fence = m.stack.length;
+  },
+  POP_MARK: (m) => {
+    m.stack.length = m.popMark();
+  },
+
+  // --- memo ---------------------------------------------------------------------------------
+  GET: (m) => pushGet(m, readMemoIndex(m, 'GET')),
+  BINGET: (m) => pushGet(m, m.r.u8()),
+  LONG_BINGET: (m) => pushGet(m, m.r.u32()),
+  PUT: (m) => put(m, readMemoIndex(m, 'PUT')),
+  BINPUT: (m) => put(m, m.r.u8()),
+  LONG_BINPUT: (m) => put(m, m.r.u32()),
+  MEMOIZE: (m) => put(m, m.memoCount),
+
+  // --- globals and objects ------------------------------------------------------------------
+  EXT1: (m) => m.stack.push(m.extension(m.r.u8())),
+  EXT2: (m) => m.stack.push(m.extension(m.r.u16())),
+  EXT4: (m) => m.stack.push(m.extension(m.r.i32())),
+  GLOBAL: (m) => {
+    const module = globalLine(m, false);
+    const name = globalLine(m, false);
+    m.stack.push(m.findClass(module, name));
+  },
+  STACK_GLOBAL: (m) => {
+    m.need(2);
+    const name = m.stack.pop();
+    const module = m.stack.pop();
+    if (typeof name !== 'string' || typeof module !== 'string') {
+      throw m.error(ErrorCode.BAD_OPERAND, 'STACK_GLOBAL requires str');
+    }
+    m.stack.push(m.findClass(module, name));
+  },
+  REDUCE: (m) => {
+    m.need(2);
+    const args = m.stack.pop();
+    const s = m.stack;
+    s[s.length - 1] = m.reduce(s[s.length - 1], args);
+  },
+  BUILD: (m) => {
+    m.need(2);
+    const state = m.stack.pop();
+    m.build(m.stack[m.stack.length - 1], state);
+  },
+  INST: (m) => {
+    const module = globalLine(m, true);
+    const name = globalLine(m, true);
+    const k = m.popMark();
+    const args = tupleFrom(m.stack, k);
+    m.stack.length = k;
+    m.stack.push(m.instantiate(m.findClass(module, name), args, 'inst'));
+  },
+  OBJ: (m) => {
+    const k = m.popMark();
+    if (m.stack.length - k < 1) m.underflow();
+    const cls = m.stack[k];
+    const args = tupleFrom(m.stack, k + 1);
+    m.stack.length = k;
+    m.stack.push(m.instantiate(cls, args, 'obj'));
+  },
+  NEWOBJ: (m) => {
+    m.need(2);
+    const args = m.stack.pop();
+    const s = m.stack;
+    s[s.length - 1] = m.newObject(s[s.length - 1], args, undefined, 'newobj');
+  },
+  NEWOBJ_EX: (m) => {
+    m.need(3);
+    const kwargs = m.stack.pop();
+    const args = m.stack.pop();
+    const s = m.stack;
+    s[s.length - 1] = m.newObject(s[s.length - 1], args, kwargs, 'newobj_ex');
+  },
+
+  // --- framing and control ------------------------------------------------------------------
+  PROTO: (m) => {
+    const p = m.r.u8();
+    if (p > 5) throw m.error(ErrorCode.UNSUPPORTED_PROTOCOL, `unsupported pickle protocol: ${p}`);
+    m.proto = p;
+  },
+  // As CPython's C unpickler: the frame's bytes must all be there; opcodes may then run on.
+  FRAME: (m) => m.r.need(m.r.u64()),
+  STOP: () => {
+    throw new Error('STOP is handled by the decode loop');
+  },
+  PERSID: (m) => {
+    const r = m.r;
+    const start = r.pos;
+    const nl = r.line();
+    const pid = parse(m, ErrorCode.BAD_ARGUMENT, () => {
+      try {
+        return decodeAscii(r.data, start, nl);
+      } catch {
+        throw new TextError('persistent IDs in protocol 0 must be ASCII strings');
+      }
+    });
+    m.stack.push(m.persistentLoad(pid));
+  },
+  BINPERSID: (m) => {
+    const pid = m.pop();
+    m.stack.push(m.persistentLoad(pid));
+  },
+} satisfies Record<OpName, Handler>;
+
+/** Exact mode: every int is a `bigint`, so it pickles back as an int. */
+const EXACT_HANDLERS: Partial<Record<OpName, Handler>> = {
+  INT: (m) => m.stack.push(readInt(m)),
+  BININT: (m) => m.stack.push(BigInt(A.int4.read(m.r))),
+  BININT1: (m) => m.stack.push(BigInt(A.uint1.read(m.r))),
+  BININT2: (m) => m.stack.push(BigInt(A.uint2.read(m.r))),
+  LONG: (m) => m.stack.push(readLong(m)),
+  LONG1: (m) => m.stack.push(BigInt(A.long1.read(m.r))),
+  LONG4: (m) => m.stack.push(BigInt(A.long4.read(m.r))),
+};
+
+function buildDispatch(
+  overrides: Partial<Record<OpName, Handler>>,
+): ReadonlyArray<Handler | undefined> {
+  const table = new Array<Handler | undefined>(256).fill(undefined);
+  for (const o of OPCODES) {
+    if (o.code !== STOP.code) table[o.code] = overrides[o.name] ?? HANDLERS[o.name];
+  }
+  return table;
+}
+
+/** Handlers by opcode byte; STOP and unknown bytes are `undefined`. */
+export const DISPATCH = buildDispatch({});
+export const EXACT_DISPATCH = buildDispatch(EXACT_HANDLERS);

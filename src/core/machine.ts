@@ -1,0 +1,516 @@
+/**
+ * The unpickling machine's state and the helpers its opcode handlers share: one value stack with
+ * MARK positions (no array per MARK), the memo, global resolution, and dict building.
+ */
+import { ErrorCode, PickleError, UnpicklingError } from './errors.js';
+import { python3Name } from './compat.js';
+import { ExtensionRegistry, Registry, builtinRegistry } from './registry.js';
+import type { Reader } from './reader.js';
+import { ByteArray, PickleBuffer } from './python/bytes.js';
+import { FrozenSet } from './python/frozenset.js';
+import { isArrayIndexKey, isDictObject } from './python/dict.js';
+import { PyGlobal, PyObject, type PyObjectKind } from './python/object.js';
+import { Tuple } from './python/tuple.js';
+
+/** Options shared by `loads`, `loadAll` and `Unpickler`. */
+export interface UnpicklerOptions {
+  /**
+   * Load every Python int as a `bigint`, so that `dumps(value, { exact: true })` writes back
+   * the same types (ints stay ints, floats stay floats). Defaults to `false`: ints that are safe
+   * integers become `number`.
+   */
+  exact?: boolean;
+  /** Map Python 2 module and class names to Python 3 ones (protocols 0-2). Defaults to `true`. */
+  fixImports?: boolean;
+  /**
+   * How to decode Python 2 `str` (STRING, BINSTRING, SHORT_BINSTRING): `'ASCII'`, `'latin1'`,
+   * `'utf-8'`, any label `TextDecoder` knows, or `'bytes'` to keep them as `Uint8Array`.
+   * Defaults to `'ASCII'`, as in Python 3.
+   */
+  encoding?: string;
+  /** Error handler for `encoding`: `'strict'`, `'replace'`, `'ignore'`, ... Defaults to `'strict'`. */
+  errors?: string;
+  /** Out-of-band buffers for NEXT_BUFFER (protocol 5), in the order `bufferCallback` saw them. */
+  buffers?: Iterable<Uint8Array | ArrayBufferView | ArrayBuffer | PickleBuffer>;
+  /** Turns a persistent ID (PERSID, BINPERSID) into a value. Without it, those opcodes fail. */
+  persistentLoad?: (pid: unknown) => unknown;
+  /**
+   * Resolves a global. Return a `PyGlobal` (with or without behaviour) or any value; throw to
+   * refuse it. Defaults to the registry's bindings, and an inert `PyGlobal` for other names.
+   */
+  findClass?: (module: string, name: string) => unknown;
+  /** Bindings for globals. Defaults to the built-in registry. */
+  registry?: Registry;
+  /** Extension codes for EXT1/EXT2/EXT4. Defaults to none. */
+  extensions?: ExtensionRegistry;
+}
+
+export type Handler = (m: Machine) => void;
+
+const emptyExtensions = new ExtensionRegistry();
+
+export class Machine {
+  readonly r: Reader;
+  stack: unknown[] = [];
+  /** Stack lengths at each open MARK. */
+  marks: number[] = [];
+  /** The stack index below which the current MARK's items may not pop. */
+  fence = 0;
+  memo: unknown[] = [];
+  /** Number of filled memo slots: MEMOIZE stores at this index, as `len(memo)` in CPython. */
+  memoCount = 0;
+  /** Memo slots past this size live in a Map instead of the array. */
+  private bigMemo: Map<number, unknown> | null = null;
+  proto = 0;
+
+  readonly exact: boolean;
+  readonly fixImports: boolean;
+  readonly encoding: string;
+  readonly errors: string;
+  private readonly buffers: Iterator<unknown> | null;
+  private readonly persistentLoadHook: ((pid: unknown) => unknown) | undefined;
+  private readonly findClassHook: ((module: string, name: string) => unknown) | undefined;
+  private readonly registry: Registry;
+  private readonly extensions: ExtensionRegistry;
+  private readonly globals = new Map<string, unknown>();
+  private readonly extensionCache = new Map<number, unknown>();
+
+  /** Dicts that became Maps after they were created (a non-string key arrived). */
+  private forward: Map<object, Map<unknown, unknown>> | null = null;
+  /** Plain-object dicts handed out by GET or DUP, which a later promotion must chase. */
+  private exposed: Set<object> | null = null;
+  /** Whether the result must be walked to replace promoted dicts. */
+  needsFixup = false;
+
+  constructor(reader: Reader, options: UnpicklerOptions) {
+    this.r = reader;
+    this.exact = options.exact ?? false;
+    this.fixImports = options.fixImports ?? true;
+    this.encoding = options.encoding ?? 'ASCII';
+    this.errors = options.errors ?? 'strict';
+    this.buffers = options.buffers ? options.buffers[Symbol.iterator]() : null;
+    this.persistentLoadHook = options.persistentLoad;
+    this.findClassHook = options.findClass;
+    this.registry = options.registry ?? builtinRegistry;
+    this.extensions = options.extensions ?? emptyExtensions;
+  }
+
+  error(code: ErrorCode, message: string, cause?: unknown): UnpicklingError {
+    return this.r.error(code, message, cause);
+  }
+
+  underflow(): never {
+    throw this.error(ErrorCode.STACK_UNDERFLOW, 'unpickling stack underflow');
+  }
+
+  /** Throws unless at least `n` items are above the current MARK. */
+  need(n: number): void {
+    if (this.stack.length - this.fence < n) this.underflow();
+  }
+
+  pop(): unknown {
+    if (this.stack.length <= this.fence) this.underflow();
+    return this.stack.pop();
+  }
+
+  top(): unknown {
+    if (this.stack.length <= this.fence) this.underflow();
+    return this.stack[this.stack.length - 1];
+  }
+
+  /** Closes the innermost MARK and returns the stack index where its items start. */
+  popMark(): number {
+    const k = this.marks.pop();
+    if (k === undefined) {
+      throw this.error(ErrorCode.NO_MARK, 'could not find MARK');
+    }
+    this.fence = this.marks.length > 0 ? this.marks[this.marks.length - 1]! : 0;
+    return k;
+  }
+
+  /** The items above the innermost MARK, removed from the stack. */
+  popMarkItems(): unknown[] {
+    const k = this.popMark();
+    const items = this.stack.slice(k);
+    this.stack.length = k;
+    return items;
+  }
+
+  /** Closes the innermost MARK; returns the index of the object just below it (the target). */
+  popMarkTarget(): number {
+    const k = this.popMark();
+    if (k - 1 < this.fence) this.underflow();
+    return k - 1;
+  }
+
+  // --- memo ---------------------------------------------------------------------------------
+
+  memoGet(i: number): unknown {
+    let v = i < 0x1000000 ? this.memo[i] : this.bigMemo?.get(i);
+    if (v === undefined) {
+      throw this.error(ErrorCode.MEMO_MISSING, `Memo value not found at index ${i}`);
+    }
+    if (typeof v === 'object' && v !== null) v = this.shared(v);
+    return v;
+  }
+
+  memoPut(i: number, v: unknown): void {
+    if (i < 0x1000000) {
+      if (this.memo[i] === undefined) this.memoCount++;
+      this.memo[i] = v;
+    } else {
+      this.bigMemo ??= new Map();
+      if (!this.bigMemo.has(i)) this.memoCount++;
+      this.bigMemo.set(i, v);
+    }
+  }
+
+  /** A value about to be referenced a second time (GET, DUP): chase promotions, note dicts. */
+  shared(v: object): object {
+    if (this.forward !== null) {
+      const promoted = this.forward.get(v);
+      if (promoted !== undefined) return promoted;
+    }
+    if (isDictObject(v)) (this.exposed ??= new Set()).add(v);
+    return v;
+  }
+
+  // --- globals ------------------------------------------------------------------------------
+
+  /** `find_class`: the import renames, then the hook or the registry, interned per name. */
+  findClass(module: string, name: string): unknown {
+    if (this.proto < 3 && this.fixImports) [module, name] = python3Name(module, name);
+    const k = `${module}\n${name}`;
+    if (this.globals.has(k)) return this.globals.get(k);
+    let g: unknown;
+    if (this.findClassHook) {
+      try {
+        g = this.findClassHook(module, name);
+      } catch (e) {
+        if (e instanceof PickleError) throw e;
+        throw this.error(
+          ErrorCode.GLOBAL_BLOCKED,
+          `global ${module}.${name} refused: ${String(e)}`,
+          e,
+        );
+      }
+      if (g === undefined) g = new PyGlobal(module, name);
+    } else {
+      g = this.registry.resolve(module, name) ?? new PyGlobal(module, name);
+    }
+    this.globals.set(k, g);
+    return g;
+  }
+
+  extension(code: number): unknown {
+    const cached = this.extensionCache.get(code);
+    if (cached !== undefined) return cached;
+    const target = this.extensions.lookup(code);
+    if (!target) {
+      if (code <= 0) throw this.error(ErrorCode.BAD_ARGUMENT, 'EXT specifies code <= 0');
+      throw this.error(ErrorCode.EXTENSION_MISSING, `unregistered extension code ${code}`);
+    }
+    const g = this.findClass(target[0], target[1]);
+    this.extensionCache.set(code, g);
+    return g;
+  }
+
+  persistentLoad(pid: unknown): unknown {
+    if (!this.persistentLoadHook) {
+      throw this.error(
+        ErrorCode.PERSISTENT_LOAD,
+        'A load persistent id instruction was encountered, but no persistentLoad function was specified.',
+      );
+    }
+    return this.persistentLoadHook(pid);
+  }
+
+  nextBuffer(): PickleBuffer {
+    if (this.buffers === null) {
+      throw this.error(
+        ErrorCode.BUFFERS,
+        'pickle stream refers to out-of-band data but no buffers option was given',
+      );
+    }
+    const next = this.buffers.next();
+    if (next.done) throw this.error(ErrorCode.BUFFERS, 'not enough out-of-band buffers');
+    const b = next.value;
+    if (b instanceof PickleBuffer) return b;
+    if (ArrayBuffer.isView(b) || b instanceof ArrayBuffer) return new PickleBuffer(b);
+    throw this.error(ErrorCode.BUFFERS, `out-of-band buffer is not a buffer: ${typeName(b)}`);
+  }
+
+  // --- calling globals ----------------------------------------------------------------------
+
+  /** Runs a binding's behaviour, locating its errors at the current opcode. */
+  private run<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof PickleError && e.offset === undefined) {
+        throw this.error(e.code, e.reason, e);
+      }
+      throw e;
+    }
+  }
+
+  /** REDUCE: `callable(*args)`. */
+  reduce(callable: unknown, args: unknown): unknown {
+    if (!(args instanceof Tuple)) {
+      throw this.error(
+        ErrorCode.BAD_OPERAND,
+        `REDUCE arguments must be a tuple, not ${typeName(args)}`,
+      );
+    }
+    if (callable instanceof PyGlobal) {
+      const call = callable.call;
+      if (call !== undefined) {
+        const v = this.run(() => call(args));
+        if (v !== undefined) return v;
+      }
+      return new PyObject(callable, args, 'reduce');
+    }
+    if (callable instanceof PyObject) return new PyObject(callable, args, 'reduce');
+    throw this.error(ErrorCode.BAD_OPERAND, `'${typeName(callable)}' object is not callable`);
+  }
+
+  /** NEWOBJ and NEWOBJ_EX: `cls.__new__(cls, *args, **kwargs)`. */
+  newObject(cls: unknown, args: unknown, kwargs: unknown, kind: PyObjectKind): unknown {
+    const op = kind === 'newobj' ? 'NEWOBJ' : 'NEWOBJ_EX';
+    if (!(args instanceof Tuple)) {
+      throw this.error(
+        ErrorCode.BAD_OPERAND,
+        `${op} args argument must be a tuple, not ${typeName(args)}`,
+      );
+    }
+    if (kind === 'newobj_ex' && !isDictValue(kwargs)) {
+      throw this.error(
+        ErrorCode.BAD_OPERAND,
+        `NEWOBJ_EX kwargs argument must be a dict, not ${typeName(kwargs)}`,
+      );
+    }
+    if (cls instanceof PyGlobal) {
+      const construct = cls.construct;
+      if (construct !== undefined) {
+        const v = this.run(() => construct(args, kwargs ?? {}));
+        if (v !== undefined) return v;
+      }
+      return new PyObject(cls, args, kind, kwargs);
+    }
+    if (cls instanceof PyObject) return new PyObject(cls, args, kind, kwargs);
+    throw this.error(ErrorCode.BAD_OPERAND, `${op} class argument isn't a type object`);
+  }
+
+  /** INST and OBJ: `klass(*args)`, or `klass.__new__(klass)` without arguments. */
+  instantiate(cls: unknown, args: Tuple, kind: 'inst' | 'obj'): unknown {
+    if (cls instanceof PyGlobal) {
+      const { call, construct } = cls;
+      if (args.length > 0 && call !== undefined) {
+        const v = this.run(() => call(args));
+        if (v !== undefined) return v;
+      } else if (args.length === 0 && (construct ?? call) !== undefined) {
+        const v = this.run(() => (construct ? construct(args, {}) : call!(args)));
+        if (v !== undefined) return v;
+      }
+      return new PyObject(cls, args, kind);
+    }
+    if (cls instanceof PyObject) return new PyObject(cls, args, kind);
+    throw this.error(ErrorCode.BAD_OPERAND, `'${typeName(cls)}' object is not callable`);
+  }
+
+  /** BUILD: `__setstate__` or `__dict__` update. Only objects the pickle built can take state. */
+  build(inst: unknown, state: unknown): void {
+    if (inst instanceof PyObject) {
+      inst.state = state;
+      return;
+    }
+    throw this.error(
+      ErrorCode.BAD_OPERAND,
+      `cannot BUILD a ${typeName(inst)}: it has no state to set`,
+    );
+  }
+
+  // --- containers ---------------------------------------------------------------------------
+
+  appendItems(target: unknown, from: number): void {
+    const stack = this.stack;
+    if (Array.isArray(target) && !(target instanceof Tuple)) {
+      for (let i = from; i < stack.length; i++) target.push(stack[i]);
+    } else if (target instanceof PyObject) {
+      for (let i = from; i < stack.length; i++) target.listItems.push(stack[i]);
+    } else {
+      throw this.error(ErrorCode.BAD_OPERAND, `cannot append to a ${typeName(target)}`);
+    }
+    stack.length = from;
+  }
+
+  /** Adds the key/value pairs stack[from..] to the dict at stack[targetIndex]. */
+  setItems(targetIndex: number, from: number): void {
+    const stack = this.stack;
+    if ((stack.length - from) % 2 !== 0) {
+      throw this.error(ErrorCode.BAD_OPERAND, 'odd number of items for SETITEMS');
+    }
+    let target = stack[targetIndex];
+    let i = from;
+    if (typeof target === 'object' && target !== null && isDictObject(target)) {
+      const obj = target as Record<string, unknown>;
+      for (; i < stack.length; i += 2) {
+        const k = stack[i];
+        if (typeof k !== 'string' || k === '__proto__' || isArrayIndexKey(k)) break;
+        obj[k] = stack[i + 1];
+      }
+      if (i === stack.length) {
+        stack.length = from;
+        return;
+      }
+      target = this.promote(obj, targetIndex);
+    }
+    if (target instanceof Map) {
+      for (; i < stack.length; i += 2) {
+        const k = stack[i];
+        this.checkHashable(k);
+        target.set(k, stack[i + 1]);
+      }
+    } else if (target instanceof PyObject) {
+      for (; i < stack.length; i += 2) target.dictItems.push([stack[i], stack[i + 1]]);
+    } else {
+      throw this.error(ErrorCode.BAD_OPERAND, `cannot set items on a ${typeName(target)}`);
+    }
+    stack.length = from;
+  }
+
+  /** A new dict from alternating keys and values. */
+  makeDict(items: unknown[]): Record<string, unknown> | Map<unknown, unknown> {
+    if (items.length % 2 !== 0) {
+      throw this.error(ErrorCode.BAD_OPERAND, 'odd number of items for DICT');
+    }
+    let plain = true;
+    for (let i = 0; i < items.length; i += 2) {
+      const k = items[i];
+      if (typeof k !== 'string' || k === '__proto__' || isArrayIndexKey(k)) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      const obj: Record<string, unknown> = {};
+      for (let i = 0; i < items.length; i += 2) obj[items[i] as string] = items[i + 1];
+      return obj;
+    }
+    const m = new Map<unknown, unknown>();
+    for (let i = 0; i < items.length; i += 2) {
+      this.checkHashable(items[i]);
+      m.set(items[i], items[i + 1]);
+    }
+    return m;
+  }
+
+  /**
+   * A plain-object dict is about to get a key a plain object cannot hold: it becomes a Map.
+   * References to the old object are replaced on the stack, chased on later GETs, and, if the
+   * object was already shared, fixed in the result when the pickle ends.
+   */
+  private promote(obj: Record<string, unknown>, targetIndex: number): Map<unknown, unknown> {
+    const m = new Map<unknown, unknown>();
+    for (const k of Object.keys(obj)) m.set(k, obj[k]);
+    (this.forward ??= new Map()).set(obj, m);
+    this.stack[targetIndex] = m;
+    if (this.exposed?.has(obj)) {
+      const stack = this.stack;
+      for (let i = 0; i < stack.length; i++) if (stack[i] === obj) stack[i] = m;
+      this.needsFixup = true;
+    }
+    return m;
+  }
+
+  addItems(target: unknown, from: number): void {
+    const stack = this.stack;
+    if (!(target instanceof Set) || target instanceof FrozenSet) {
+      throw this.error(ErrorCode.BAD_OPERAND, `cannot add items to a ${typeName(target)}`);
+    }
+    for (let i = from; i < stack.length; i++) {
+      this.checkHashable(stack[i]);
+      target.add(stack[i]);
+    }
+    stack.length = from;
+  }
+
+  /** Rejects keys and set members Python could not hash (lists, dicts, sets, bytearrays). */
+  checkHashable(v: unknown): void {
+    if (typeof v !== 'object' || v === null) return;
+    let bad: string | undefined;
+    if (Array.isArray(v)) bad = v instanceof Tuple ? undefined : 'list';
+    else if (v instanceof Map || isDictObject(v)) bad = 'dict';
+    else if (v instanceof Set) bad = v instanceof FrozenSet ? undefined : 'set';
+    else if (v instanceof ByteArray) bad = 'bytearray';
+    if (bad) throw this.error(ErrorCode.BAD_OPERAND, `unhashable type: '${bad}'`);
+  }
+
+  // --- after STOP ---------------------------------------------------------------------------
+
+  /** Replaces references to promoted dicts throughout `root` (rare: see `promote`). */
+  fixup(root: unknown): unknown {
+    const forward = this.forward!;
+    const swap = (v: unknown): unknown =>
+      typeof v === 'object' && v !== null ? (forward.get(v) ?? v) : v;
+    const seen = new Set<object>();
+    const todo: unknown[] = [swap(root)];
+    const result = todo[0];
+    while (todo.length > 0) {
+      const v = todo.pop();
+      if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+      seen.add(v);
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) todo.push((v[i] = swap(v[i])));
+      } else if (v instanceof Map) {
+        for (const [k, x] of v) {
+          const y = swap(x);
+          if (y !== x) v.set(k, y);
+          todo.push(k, y);
+        }
+      } else if (v instanceof Set) {
+        for (const x of v) todo.push(x);
+      } else if (v instanceof PyObject) {
+        v.cls = swap(v.cls);
+        v.kwargs = swap(v.kwargs);
+        v.state = swap(v.state);
+        todo.push(v.cls, v.args, v.kwargs, v.state, v.listItems);
+        for (const pair of v.dictItems) {
+          pair[1] = swap(pair[1]);
+          todo.push(pair[0], pair[1]);
+        }
+      } else if (isDictObject(v)) {
+        for (const k of Object.keys(v)) todo.push((v[k] = swap(v[k])));
+      }
+    }
+    return result;
+  }
+}
+
+/** Python's type name of a JS value, for messages. */
+export function typeName(v: unknown): string {
+  if (v === null) return 'None';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'boolean') return 'bool';
+  if (Array.isArray(v)) return v instanceof Tuple ? 'tuple' : 'list';
+  if (v instanceof Map) return 'dict';
+  if (v instanceof FrozenSet) return 'frozenset';
+  if (v instanceof Set) return 'set';
+  if (v instanceof ByteArray) return 'bytearray';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (v instanceof PyGlobal) return v.fullName;
+  if (v instanceof PyObject) return `${v.className ?? 'object'} object`;
+  if (typeof v === 'object' && isDictObject(v)) return 'dict';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
+
+function isDictValue(v: unknown): boolean {
+  return (
+    v instanceof Map ||
+    (typeof v === 'object' && v !== null && isDictObject(v) && !Array.isArray(v))
+  );
+}

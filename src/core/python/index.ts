@@ -1,0 +1,6 @@
+export { Tuple, tuple, toTuple } from './tuple.js';
+export { FrozenSet } from './frozenset.js';
+export { ByteArray, PickleBuffer } from './bytes.js';
+export { Complex } from './complex.js';
+export { PyGlobal, PyObject, type PyObjectKind, type GlobalBehavior } from './object.js';
+export { isDictObject, isArrayIndexKey, dictToMap } from './dict.js';

@@ -1,0 +1,62 @@
+/**
+ * pickle-ts: Python's pickle for TypeScript and JavaScript. Browser-safe core.
+ *
+ * @example
+ * ```ts
+ * import { dumps, loads } from 'pickle-ts';
+ * const bytes = dumps({ name: 'Rex', tags: ['good', 'dog'] });
+ * loads(bytes); // { name: 'Rex', tags: ['good', 'dog'] }
+ * ```
+ */
+export {
+  dumps,
+  Pickler,
+  type PicklerOptions,
+  type ReduceValue,
+  type Reducer,
+  type Constructor,
+} from './core/pickler.js';
+export {
+  loads,
+  loadAll,
+  Unpickler,
+  type UnpicklerOptions,
+  type BytesLike,
+} from './core/unpickler.js';
+export {
+  PickleError,
+  PicklingError,
+  UnpicklingError,
+  ErrorCode,
+  type PickleErrorDetails,
+} from './core/errors.js';
+export { Registry, ExtensionRegistry, builtinRegistry } from './core/registry.js';
+export {
+  OPCODES,
+  OP,
+  OPCODE_BY_NAME,
+  OPCODE_BY_CODE,
+  HIGHEST_PROTOCOL,
+  DEFAULT_PROTOCOL,
+  opcodeName,
+  type OpName,
+  type OpcodeInfo,
+  type StackObject,
+} from './core/opcodes.js';
+export type { ArgumentDescriptor, ArgValue } from './core/args.js';
+export {
+  Tuple,
+  tuple,
+  toTuple,
+  FrozenSet,
+  ByteArray,
+  PickleBuffer,
+  Complex,
+  PyGlobal,
+  PyObject,
+  type PyObjectKind,
+  type GlobalBehavior,
+  isDictObject,
+  isArrayIndexKey,
+  dictToMap,
+} from './core/python/index.js';

@@ -1,0 +1,57 @@
+/**
+ * `genops`: the opcodes of a pickle with their arguments and byte positions, driven by the
+ * opcode table's argument descriptors, as `pickletools.genops` does.
+ */
+import type { ArgValue } from '../core/args.js';
+import { ErrorCode, UnpicklingError } from '../core/errors.js';
+import { OPCODE_BY_CODE, OP, type OpName, type OpcodeInfo } from '../core/opcodes.js';
+import { Reader } from '../core/reader.js';
+
+export interface OpcodeEvent {
+  readonly opcode: OpcodeInfo<OpName>;
+  /** The decoded inline argument, or `undefined` for opcodes without one. */
+  readonly arg: ArgValue | undefined;
+  /** Byte offset of the opcode. */
+  readonly pos: number;
+}
+
+/**
+ * Yields each opcode of the pickle that starts at `start`, up to and including its STOP.
+ *
+ * @example
+ * ```ts
+ * for (const { opcode, arg, pos } of genops(bytes)) console.log(pos, opcode.name, arg);
+ * ```
+ */
+export function* genops(data: Uint8Array, start = 0): Generator<OpcodeEvent, void, undefined> {
+  const r = new Reader(data, start);
+  for (;;) {
+    const pos = r.pos;
+    r.opStart = pos;
+    if (pos >= r.end) {
+      throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle exhausted before seeing STOP', {
+        offset: pos,
+      });
+    }
+    const code = data[pos]!;
+    const opcode = OPCODE_BY_CODE[code];
+    if (opcode === undefined) {
+      throw new UnpicklingError(
+        ErrorCode.UNKNOWN_OPCODE,
+        `opcode 0x${code.toString(16).padStart(2, '0')} unknown`,
+        { offset: pos },
+      );
+    }
+    r.pos = pos + 1;
+    const arg = opcode.arg === null ? undefined : opcode.arg.read(r);
+    yield { opcode, arg, pos };
+    if (code === OP.STOP) return;
+  }
+}
+
+/** Byte offset just past the STOP of the pickle starting at `start`. */
+export function pickleEnd(data: Uint8Array, start = 0): number {
+  let end = start;
+  for (const { pos } of genops(data, start)) end = pos + 1;
+  return end;
+}
