@@ -17,6 +17,7 @@ import {
   parsePyFloat,
   pyFloatRepr,
   decodeLatin1,
+  encodeLatin1,
 } from './text.js';
 
 /** A decoded inline argument, as `pickletools.genops` gives it. */
@@ -125,9 +126,10 @@ function writeLineBytes(w: Writer, data: Uint8Array): void {
   w.byte(0x0a);
 }
 
+/** A Python 2 str argument given as latin-1 text. */
 function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  const out = encodeLatin1(s);
+  if (out === undefined) throw new RangeError('a Python 2 str argument must be latin-1 text');
   return out;
 }
 

@@ -16,7 +16,7 @@ import { FrozenSet } from './python/frozenset.js';
 import { PyGlobal, PyObject } from './python/object.js';
 import { Tuple, tuple } from './python/tuple.js';
 import { ExtensionRegistry } from './registry.js';
-import { encodeRawUnicodeEscape, encodeUtf8, encodeUtf8Into } from './text.js';
+import { decodeLatin1, encodeRawUnicodeEscape, encodeUtf8, encodeUtf8Into } from './text.js';
 import { FRAME_SIZE_TARGET, Writer } from './writer.js';
 
 /**
@@ -422,13 +422,9 @@ export class Pickler {
       if (b.length === 0) {
         this.saveReduce(BUILTINS_BYTES, EMPTY_TUPLE, undefined, null, null, undefined, b);
       } else {
-        let latin1 = '';
-        for (let i = 0; i < b.length; i += 4096) {
-          latin1 += String.fromCharCode(...b.subarray(i, Math.min(i + 4096, b.length)));
-        }
         this.saveReduce(
           CODECS_ENCODE,
-          tuple(latin1, 'latin1'),
+          tuple(decodeLatin1(b), 'latin1'),
           undefined,
           null,
           null,

@@ -11,8 +11,8 @@ import { ByteArray } from './python/bytes.js';
 import { Complex } from './python/complex.js';
 import { FrozenSet } from './python/frozenset.js';
 import { PyGlobal, type GlobalBehavior } from './python/object.js';
-import { Tuple } from './python/tuple.js';
-import { encodeUtf8, normalizeEncoding } from './text.js';
+import { encodeLatin1, encodeUtf8, normalizeEncoding } from './text.js';
+import { typeName } from './python/typename.js';
 
 const key = (module: string, name: string) => `${module}\n${name}`;
 
@@ -54,13 +54,6 @@ function fail(message: string): never {
   throw new UnpicklingError(ErrorCode.BAD_OPERAND, message);
 }
 
-function typeName(v: unknown): string {
-  if (v === null) return 'NoneType';
-  if (Array.isArray(v)) return v instanceof Tuple ? 'tuple' : 'list';
-  if (typeof v === 'object') return v.constructor?.name ?? 'object';
-  return typeof v;
-}
-
 function iterableItems(v: unknown, what: string): unknown[] {
   if (Array.isArray(v) || v instanceof Set) return [...(v as Iterable<unknown>)];
   if (typeof v === 'string') return [...v];
@@ -74,13 +67,11 @@ function encodeText(s: unknown, encoding: unknown): Uint8Array {
   const enc = typeof encoding === 'string' ? normalizeEncoding(encoding) : 'utf8';
   if (enc === 'utf8') return encodeUtf8(s);
   if (enc === 'latin1' || enc === 'ascii') {
-    const limit = enc === 'latin1' ? 0x100 : 0x80;
-    const out = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= limit) fail(`'${String(encoding)}' codec can't encode character at position ${i}`);
-      out[i] = c;
-    }
+    const out = encodeLatin1(s, enc === 'latin1' ? 0xff : 0x7f);
+    if (out === undefined)
+      fail(
+        `'${String(encoding)}' codec can't encode a character of ${JSON.stringify(s.slice(0, 20))}`,
+      );
     return out;
   }
   return fail(`unsupported encoding for bytes in a pickle: ${String(encoding)}`);

@@ -415,10 +415,14 @@ export function decodeLatin1(data: Uint8Array): string {
   return s;
 }
 
-/** ASCII-only text to bytes (for text opcode arguments we build ourselves). */
-export function asciiBytes(s: string): Uint8Array {
+/** The code units of `s` as bytes, or `undefined` if one is above `max` (0xff latin-1, 0x7f ASCII). */
+export function encodeLatin1(s: string, max = 0xff): Uint8Array | undefined {
   const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > max) return undefined;
+    out[i] = c;
+  }
   return out;
 }
 

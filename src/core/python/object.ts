@@ -1,5 +1,9 @@
 import { Tuple } from './tuple.js';
 
+/** Node's hook for `console.log`/`util.inspect` (a registered symbol: no Node import needed). */
+const inspect = Symbol.for('nodejs.util.inspect.custom');
+type Inspect = (value: unknown, options: object) => string;
+
 /** What a Python global does when a pickle calls it; absent parts leave the result inert. */
 export interface GlobalBehavior {
   /** `callable(*args)`: used by REDUCE, INST and OBJ. */
@@ -34,6 +38,10 @@ export class PyGlobal {
 
   toString(): string {
     return `<global ${this.module}.${this.name}>`;
+  }
+
+  [inspect](): string {
+    return `PyGlobal<${this.fullName}>`;
   }
 }
 
@@ -73,5 +81,16 @@ export class PyObject {
   /** `module.name` of the class, when it is a global. */
   get className(): string | undefined {
     return this.cls instanceof PyGlobal ? this.cls.fullName : undefined;
+  }
+
+  [inspect](_depth: number, options: object, show: Inspect): string {
+    const parts: Record<string, unknown> = { args: this.args };
+    if (this.kind !== 'reduce') parts.kind = this.kind;
+    if (this.kwargs !== undefined) parts.kwargs = this.kwargs;
+    if (this.state !== undefined) parts.state = this.state;
+    if (this.listItems.length > 0) parts.listItems = this.listItems;
+    if (this.dictItems.length > 0) parts.dictItems = this.dictItems;
+    const cls = this.cls instanceof PyGlobal ? this.cls.fullName : show(this.cls, options);
+    return `PyObject<${cls}> ${show(parts, options)}`;
   }
 }
