@@ -3,7 +3,18 @@
  * `satisfies Record<OpName, Handler>` makes a missing handler a compile error; the dispatch
  * array is built from the opcode table. Semantics follow CPython's C unpickler (`_pickle.c`).
  */
-import * as A from './args.js';
+import {
+  bytes1,
+  bytes4,
+  bytes8,
+  float8,
+  int4,
+  long1,
+  long4,
+  uint1,
+  uint2,
+  unicodestringnl,
+} from './args.js';
 import { ErrorCode } from './errors.js';
 import type { Handler, Machine } from './machine.js';
 import { typeName } from './machine.js';
@@ -127,12 +138,12 @@ export const HANDLERS = {
     const v = readInt(m);
     m.stack.push(typeof v === 'boolean' ? v : narrow(v));
   },
-  BININT: (m) => m.stack.push(A.int4.read(m.r)),
-  BININT1: (m) => m.stack.push(A.uint1.read(m.r)),
-  BININT2: (m) => m.stack.push(A.uint2.read(m.r)),
+  BININT: (m) => m.stack.push(int4.read(m.r)),
+  BININT1: (m) => m.stack.push(uint1.read(m.r)),
+  BININT2: (m) => m.stack.push(uint2.read(m.r)),
   LONG: (m) => m.stack.push(narrow(readLong(m))),
-  LONG1: (m) => m.stack.push(A.long1.read(m.r)),
-  LONG4: (m) => m.stack.push(A.long4.read(m.r)),
+  LONG1: (m) => m.stack.push(long1.read(m.r)),
+  LONG4: (m) => m.stack.push(long4.read(m.r)),
 
   // --- Python 2 str, bytes, bytearray, buffers ----------------------------------------------
   STRING: (m) => {
@@ -152,9 +163,9 @@ export const HANDLERS = {
     m.stack.push(python2String(m, m.r.bytes(n)));
   },
   SHORT_BINSTRING: (m) => m.stack.push(python2String(m, m.r.bytes(m.r.u8()))),
-  BINBYTES: (m) => m.stack.push(A.bytes4.read(m.r)),
-  SHORT_BINBYTES: (m) => m.stack.push(A.bytes1.read(m.r)),
-  BINBYTES8: (m) => m.stack.push(A.bytes8.read(m.r)),
+  BINBYTES: (m) => m.stack.push(bytes4.read(m.r)),
+  SHORT_BINBYTES: (m) => m.stack.push(bytes1.read(m.r)),
+  BINBYTES8: (m) => m.stack.push(bytes8.read(m.r)),
   BYTEARRAY8: (m) => {
     const n = m.r.u64();
     const p = m.r.skip(n);
@@ -177,7 +188,7 @@ export const HANDLERS = {
   NEWFALSE: (m) => m.stack.push(false),
 
   // --- str ----------------------------------------------------------------------------------
-  UNICODE: (m) => m.stack.push(A.unicodestringnl.read(m.r)),
+  UNICODE: (m) => m.stack.push(unicodestringnl.read(m.r)),
   SHORT_BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u8())),
   BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u32())),
   BINUNICODE8: (m) => m.stack.push(utf8(m, m.r.u64())),
@@ -187,7 +198,7 @@ export const HANDLERS = {
     const text = lineText(m);
     m.stack.push(parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyFloat(text)));
   },
-  BINFLOAT: (m) => m.stack.push(A.float8.read(m.r)),
+  BINFLOAT: (m) => m.stack.push(float8.read(m.r)),
 
   // --- list, tuple, dict, set ---------------------------------------------------------------
   EMPTY_LIST: (m) => m.stack.push([]),
@@ -377,12 +388,12 @@ export const HANDLERS = {
 /** Exact mode: every int is a `bigint`, so it pickles back as an int. */
 const EXACT_HANDLERS: Partial<Record<OpName, Handler>> = {
   INT: (m) => m.stack.push(readInt(m)),
-  BININT: (m) => m.stack.push(BigInt(A.int4.read(m.r))),
-  BININT1: (m) => m.stack.push(BigInt(A.uint1.read(m.r))),
-  BININT2: (m) => m.stack.push(BigInt(A.uint2.read(m.r))),
+  BININT: (m) => m.stack.push(BigInt(int4.read(m.r))),
+  BININT1: (m) => m.stack.push(BigInt(uint1.read(m.r))),
+  BININT2: (m) => m.stack.push(BigInt(uint2.read(m.r))),
   LONG: (m) => m.stack.push(readLong(m)),
-  LONG1: (m) => m.stack.push(BigInt(A.long1.read(m.r))),
-  LONG4: (m) => m.stack.push(BigInt(A.long4.read(m.r))),
+  LONG1: (m) => m.stack.push(BigInt(long1.read(m.r))),
+  LONG4: (m) => m.stack.push(BigInt(long4.read(m.r))),
 };
 
 function buildDispatch(

@@ -5,7 +5,17 @@
  * `save()` follows CPython's precedence: persistent ID, atoms, memo, built-in containers,
  * `reducerOverride`, then the inert Python objects, the reducer table and the registry.
  */
-import * as A from './args.js';
+import {
+  decimalnl_long,
+  decimalnl_short,
+  encodeLong,
+  float8,
+  floatnl,
+  int4,
+  stringnl_noescape,
+  stringnl_noescape_pair,
+  uint2,
+} from './args.js';
 import { python2Name } from './compat.js';
 import { ErrorCode, PickleError, PicklingError } from './errors.js';
 import { DEFAULT_PROTOCOL, HIGHEST_PROTOCOL, OP } from './opcodes.js';
@@ -312,19 +322,19 @@ export class Pickler {
         if (n >= 0 && n <= 0xff) w.byte2(OP.BININT1, n);
         else if (n >= 0 && n <= 0xffff) {
           w.byte(OP.BININT2);
-          A.uint2.write(w, n);
+          uint2.write(w, n);
         } else {
           w.byte(OP.BININT);
-          A.int4.write(w, n);
+          int4.write(w, n);
         }
       } else {
         w.byte(OP.INT);
-        A.decimalnl_short.write(w, n);
+        decimalnl_short.write(w, n);
       }
       return;
     }
     if (this.protocol >= 2) {
-      const bytes = A.encodeLong(v);
+      const bytes = encodeLong(v);
       if (bytes.length < 256) {
         w.byte2(OP.LONG1, bytes.length);
       } else {
@@ -335,16 +345,16 @@ export class Pickler {
       return;
     }
     w.byte(OP.LONG);
-    A.decimalnl_long.write(w, v);
+    decimalnl_long.write(w, v);
   }
 
   private saveFloat(v: number): void {
     if (this.bin) {
       this.w.byte(OP.BINFLOAT);
-      A.float8.write(this.w, v);
+      float8.write(this.w, v);
     } else {
       this.w.byte(OP.FLOAT);
-      A.floatnl.write(this.w, v);
+      floatnl.write(this.w, v);
     }
   }
 
@@ -490,7 +500,7 @@ export class Pickler {
         );
       }
       this.w.byte(OP.PERSID);
-      A.stringnl_noescape.write(this.w, text);
+      stringnl_noescape.write(this.w, text);
     }
   }
 
@@ -719,7 +729,7 @@ export class Pickler {
         );
       }
       w.byte(OP.GLOBAL);
-      A.stringnl_noescape_pair.write(w, `${module} ${name}`);
+      stringnl_noescape_pair.write(w, `${module} ${name}`);
     }
     this.memoCount++;
     this.writePut(this.memoCount - 1);
@@ -906,7 +916,7 @@ export class Pickler {
           let [module, name] = [g.module, g.name];
           if (this.fixImports) [module, name] = python2Name(module, name);
           w.byte(OP.INST);
-          A.stringnl_noescape_pair.write(w, `${module} ${name}`);
+          stringnl_noescape_pair.write(w, `${module} ${name}`);
         }
         const idx = this.memo.get(o);
         if (idx !== undefined) {
@@ -949,7 +959,7 @@ export class Pickler {
       }
     } else {
       w.byte(OP.PUT);
-      A.decimalnl_short.write(w, idx);
+      decimalnl_short.write(w, idx);
     }
   }
 
@@ -963,7 +973,7 @@ export class Pickler {
       }
     } else {
       w.byte(OP.GET);
-      A.decimalnl_short.write(w, idx);
+      decimalnl_short.write(w, idx);
     }
   }
 }

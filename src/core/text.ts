@@ -19,16 +19,22 @@ const utf8Encoder = new TextEncoder();
 // Below this many bytes a JS loop beats a TextDecoder call (~2x for 8-byte keys on Node 20).
 const SHORT_STRING = 24;
 
+/** Scratch space for the short-string fast path (reused: no allocation per string). */
+const codes: number[] = [];
+
 /** Decodes UTF-8 as Python's `bytes.decode('utf-8', 'surrogatepass')` does. */
 export function decodeUtf8(data: Uint8Array, start: number, end: number): string {
-  if (end - start <= SHORT_STRING) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const b = data[i]!;
+  const n = end - start;
+  if (n <= SHORT_STRING) {
+    // Short ASCII: one fromCharCode call over a reused array is ~2x faster than a TextDecoder
+    // call, and than building the string char by char (200k 8-byte keys: 16 ms vs 26-31 ms).
+    for (let i = 0; i < n; i++) {
+      const b = data[start + i]!;
       if (b >= 0x80) return decodeUtf8Long(data, start, end);
-      s += String.fromCharCode(b);
+      codes[i] = b;
     }
-    return s;
+    codes.length = n;
+    return String.fromCharCode.apply(null, codes);
   }
   return decodeUtf8Long(data, start, end);
 }
