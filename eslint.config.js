@@ -14,6 +14,13 @@ export default tseslint.config(
         TextEncoder: 'readonly',
         TextDecoder: 'readonly',
         URL: 'readonly',
+        performance: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+        structuredClone: 'readonly',
+        globalThis: 'readonly',
       },
     },
     rules: {

@@ -14,9 +14,13 @@ const synopsis = /## Synopsis\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
 
 /** Runs the synopsis with `pickle-ts` bound to the library; returns its `bytes` and `value`. */
 function runSynopsis(): { bytes: Uint8Array; value: unknown } {
-  const body = synopsis.replace(/^import .* from 'pickle-ts';$/m, '') + '\nreturn { bytes, value };';
+  const body =
+    synopsis.replace(/^import .* from 'pickle-ts';$/m, '') + '\nreturn { bytes, value };';
   const names = Object.keys(lib).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k));
-  const f = new Function(...names, body) as (...args: unknown[]) => { bytes: Uint8Array; value: unknown };
+  const f = new Function(...names, body) as (...args: unknown[]) => {
+    bytes: Uint8Array;
+    value: unknown;
+  };
   return f(...names.map((k) => (lib as Record<string, unknown>)[k]));
 }
 

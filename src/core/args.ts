@@ -6,6 +6,7 @@
 import type { Reader } from './reader.js';
 import type { Writer } from './writer.js';
 import { ErrorCode } from './errors.js';
+import { reprBytes } from './python/repr.js';
 import {
   TextError,
   decodeRawUnicodeEscape,
@@ -99,23 +100,6 @@ export function encodeLong(x: number | bigint): Uint8Array {
   return out.subarray(0, nbytes);
 }
 
-/** Python 2's `repr()` of a byte string, which protocol 0 STRING carries. */
-export function pyBytesRepr(data: Uint8Array): string {
-  const hasSingle = data.includes(0x27);
-  const hasDouble = data.includes(0x22);
-  const quote = hasSingle && !hasDouble ? '"' : "'";
-  let s = quote;
-  for (const b of data) {
-    if (b === quote.charCodeAt(0) || b === 0x5c) s += '\\' + String.fromCharCode(b);
-    else if (b === 0x09) s += '\\t';
-    else if (b === 0x0a) s += '\\n';
-    else if (b === 0x0d) s += '\\r';
-    else if (b < 0x20 || b >= 0x7f) s += '\\x' + b.toString(16).padStart(2, '0');
-    else s += String.fromCharCode(b);
-  }
-  return s + quote;
-}
-
 function writeLine(w: Writer, text: string): void {
   w.ascii(text);
   w.byte(0x0a);
@@ -190,7 +174,7 @@ export const stringnl = arg<string>({
     }
     return parsing(r, () => decodeLatin1(escapeDecode(d, start + 1, nl - 1)));
   },
-  write: (w, v) => writeLine(w, pyBytesRepr(latin1Bytes(v))),
+  write: (w, v) => writeLine(w, reprBytes(latin1Bytes(v), '')),
 });
 
 export const stringnl_noescape = arg<string>({

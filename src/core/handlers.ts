@@ -56,6 +56,12 @@ function lineText(m: Machine): string {
   return decodeLatin1(r.data.subarray(start, nl));
 }
 
+/** The line as C sees it: CPython parses number lines as C strings, which end at a NUL byte. */
+function cString(text: string): string {
+  const nul = text.indexOf('\0');
+  return nul < 0 ? text : text.slice(0, nul);
+}
+
 /** Numbers in the default mode: safe integers as `number`, the rest as `bigint`. */
 function narrow(v: bigint): number | bigint {
   return v >= Number.MIN_SAFE_INTEGER && v <= Number.MAX_SAFE_INTEGER ? Number(v) : v;
@@ -63,10 +69,10 @@ function narrow(v: bigint): number | bigint {
 
 /** INT: C's `strtol(s, 0)` first (so "010" is octal 8), then `int(s, 0)`; "00"/"01" are bools. */
 function readInt(m: Machine): boolean | bigint {
-  const text = lineText(m);
+  const line = lineText(m);
+  const text = cString(line);
   const { value, rest } = strtol0(text);
-  // C accepts the number if strtol stopped at the end of the line (or at a NUL byte).
-  if (value === undefined || (rest !== '' && !rest.startsWith('\0'))) {
+  if (value === undefined || rest !== '') {
     return parse(m, ErrorCode.BAD_ARGUMENT, () => {
       try {
         return parsePyInt(text, 0);
@@ -75,7 +81,8 @@ function readInt(m: Machine): boolean | bigint {
       }
     });
   }
-  if (text.length === 2 && (value === 0n || value === 1n)) return value === 1n;
+  // C checks the length of the whole line: two characters and 0 or 1 mean False or True.
+  if (line.length === 2 && (value === 0n || value === 1n)) return value === 1n;
   return value;
 }
 
@@ -83,12 +90,13 @@ function readInt(m: Machine): boolean | bigint {
 function readLong(m: Machine): bigint {
   let text = lineText(m);
   if (text.endsWith('L')) text = text.slice(0, -1);
-  return parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(text, 0));
+  const digits = cString(text);
+  return parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(digits, 0));
 }
 
 /** GET/PUT index: `int(s)` in base 10. */
 function readMemoIndex(m: Machine, op: string): number {
-  const v = parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(lineText(m), 10));
+  const v = parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(cString(lineText(m)), 10));
   if (v < 0n) throw m.error(ErrorCode.BAD_ARGUMENT, `negative ${op} argument`);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw m.error(ErrorCode.BAD_ARGUMENT, `${op} index too large: ${v}`);
@@ -195,7 +203,7 @@ export const HANDLERS = {
 
   // --- float --------------------------------------------------------------------------------
   FLOAT: (m) => {
-    const text = lineText(m);
+    const text = cString(lineText(m));
     m.stack.push(parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyFloat(text)));
   },
   BINFLOAT: (m) => m.stack.push(float8.read(m.r)),
@@ -273,7 +281,7 @@ export const HANDLERS = {
     const s = m.stack;
     const marks = m.marks;
     if (marks.length > 0 && marks[marks.length - 1] === s.length) m.popMark();
-    else m.pop();
+    else m.popped(m.pop());
   },
   DUP: (m) => {
     const v = m.top();

@@ -84,6 +84,8 @@ export class Machine {
   private exposed: Set<object> | null = null;
   /** Whether the result must be walked to replace promoted dicts. */
   needsFixup = false;
+  /** The inert object the last REDUCE built: a POP right after it may be a state setter call. */
+  lastReduced: PyObject | null = null;
 
   constructor(reader: Reader, options: UnpicklerOptions) {
     this.r = reader;
@@ -271,9 +273,10 @@ export class Machine {
         const v = this.run(() => call(args));
         if (v !== undefined) return v;
       }
-      return new PyObject(callable, args, 'reduce');
+      return (this.lastReduced = new PyObject(callable, args, 'reduce'));
     }
-    if (callable instanceof PyObject) return new PyObject(callable, args, 'reduce');
+    if (callable instanceof PyObject)
+      return (this.lastReduced = new PyObject(callable, args, 'reduce'));
     throw this.error(ErrorCode.BAD_OPERAND, `'${typeName(callable)}' object is not callable`);
   }
 
@@ -319,6 +322,21 @@ export class Machine {
     }
     if (cls instanceof PyObject) return new PyObject(cls, args, kind);
     throw this.error(ErrorCode.BAD_OPERAND, `'${typeName(cls)}' object is not callable`);
+  }
+
+  /**
+   * POP of what the last REDUCE built, when that was `setter(obj, state)`: the pickle applies a
+   * `__reduce__` state setter (`... TUPLE2 REDUCE POP`). The state stays on `obj` with its setter.
+   */
+  popped(popped: unknown): void {
+    const v = this.lastReduced;
+    if (v === null || popped !== v) return;
+    this.lastReduced = null;
+    const [target, state] = v.args;
+    if (v.args.length === 2 && target instanceof PyObject && target.state === undefined) {
+      target.state = state;
+      target.stateSetter = v.cls;
+    }
   }
 
   /** BUILD: `__setstate__` or `__dict__` update. Only objects the pickle built can take state. */
@@ -477,7 +495,8 @@ export class Machine {
         v.cls = swap(v.cls);
         v.kwargs = swap(v.kwargs);
         v.state = swap(v.state);
-        todo.push(v.cls, v.args, v.kwargs, v.state, v.listItems);
+        v.stateSetter = swap(v.stateSetter);
+        todo.push(v.cls, v.args, v.kwargs, v.state, v.stateSetter, v.listItems);
         for (const pair of v.dictItems) {
           pair[1] = swap(pair[1]);
           todo.push(pair[0], pair[1]);

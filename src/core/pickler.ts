@@ -24,6 +24,7 @@ import { Complex } from './python/complex.js';
 import { isDictObject } from './python/dict.js';
 import { FrozenSet } from './python/frozenset.js';
 import { PyGlobal, PyObject } from './python/object.js';
+import { pyStr } from './python/repr.js';
 import { Tuple, tuple } from './python/tuple.js';
 import { ExtensionRegistry } from './registry.js';
 import { decodeLatin1, encodeRawUnicodeEscape, encodeUtf8, encodeUtf8Into } from './text.js';
@@ -492,11 +493,12 @@ export class Pickler {
       this.save(pid, false);
       this.w.byte(OP.BINPERSID);
     } else {
-      const text = String(pid);
+      // Protocol 0 writes Python's str(pid) as a line of ASCII.
+      const text = pyStr(pid, this.exact);
       if (!isAsciiLine(text)) {
         throw new Unpicklable(
           ErrorCode.PROTOCOL,
-          'persistent IDs in protocol 0 must be ASCII strings',
+          'persistent IDs in protocol 0 must be ASCII strings without a newline',
         );
       }
       this.w.byte(OP.PERSID);
@@ -620,8 +622,7 @@ export class Pickler {
 
   private saveSet(s: Set<unknown>): void {
     if (this.protocol < 4) {
-      const items = [...s];
-      this.saveReduce(BUILTINS_SET, tuple(items), undefined, null, null, undefined, s);
+      this.saveSetAsReduce(BUILTINS_SET, s);
       return;
     }
     const w = this.w;
@@ -642,6 +643,22 @@ export class Pickler {
     }
   }
 
+  /** Protocols 0-3: `set(list)` / `frozenset(list)`, reporting a bad member as `{i}`. */
+  private saveSetAsReduce(cls: PyGlobal, s: Set<unknown>): void {
+    try {
+      this.saveReduce(cls, tuple([...s]), undefined, null, null, undefined, s);
+    } catch (e) {
+      // The member's error passed through the list ([i]), the args tuple ([0]) and the reduce.
+      if (e instanceof Unpicklable && e.segments.length >= 3) {
+        const [item, args, reduce] = e.segments.slice(-3);
+        if (args === '[0]' && reduce === '.<reduce>' && item?.startsWith('[')) {
+          e.segments.splice(-3, 3, `{${item.slice(1, -1)}}`);
+        }
+      }
+      throw e;
+    }
+  }
+
   private saveSetItems(items: readonly unknown[], from: number, to: number): void {
     let i = from;
     try {
@@ -653,8 +670,7 @@ export class Pickler {
 
   private saveFrozenSet(s: FrozenSet): void {
     if (this.protocol < 4) {
-      const items = [...s];
-      this.saveReduce(BUILTINS_FROZENSET, tuple(items), undefined, null, null, undefined, s);
+      this.saveSetAsReduce(BUILTINS_FROZENSET, s);
       return;
     }
     const w = this.w;
@@ -871,7 +887,7 @@ export class Pickler {
     const dictItems = o.dictItems.length > 0 ? o.dictItems : null;
     switch (o.kind) {
       case 'reduce':
-        this.saveReduce(o.cls, o.args, o.state, listItems, dictItems, undefined, o);
+        this.saveReduce(o.cls, o.args, o.state, listItems, dictItems, o.stateSetter, o);
         return;
       case 'newobj':
         this.saveReduce(
@@ -880,7 +896,7 @@ export class Pickler {
           o.state,
           listItems,
           dictItems,
-          undefined,
+          o.stateSetter,
           o,
         );
         return;
@@ -891,7 +907,7 @@ export class Pickler {
           o.state,
           listItems,
           dictItems,
-          undefined,
+          o.stateSetter,
           o,
         );
         return;

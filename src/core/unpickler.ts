@@ -64,6 +64,7 @@ export class Unpickler {
     m.fence = 0;
     m.proto = 0;
     m.needsFixup = false;
+    m.lastReduced = null;
     if (r.pos >= r.end) {
       r.opStart = r.pos;
       throw new UnpicklingError(ErrorCode.EOF, 'Ran out of input', { offset: r.pos });

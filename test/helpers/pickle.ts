@@ -20,7 +20,7 @@ function record(into: Set<string>, data: Uint8Array, start = 0, end = data.lengt
   let pos = start;
   while (pos < end) {
     let last = pos;
-    for (const op of genops(data, pos)) {
+    for (const op of genops(data, pos, { args: false })) {
       into.add(op.opcode.name);
       last = op.pos + 1;
     }

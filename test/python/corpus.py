@@ -149,6 +149,8 @@ case("many frames", list(range(100000)))
 case("many strings", ["s%d" % i for i in range(20000)])
 case("big and small bytes", [b"a", b"b" * 70000, b"c", "d" * 70000, bytearray(b"e" * 70000)])
 case("repeated strings", ["rep", "rep", "rep"])
+_many = ["m%d" % i for i in range(300)]
+case("memo past 256 (LONG_BINPUT, LONG_BINGET)", _many + _many)
 case("strings with shared keys", [{"id": i, "name": "user%d" % i, "score": i * 0.5, "tags": ["a", "b"]} for i in range(50)])
 
 

@@ -33,6 +33,10 @@ def to_tagged(value):
             return {"t": "float", "v": float_text(v)}
         if t is str:
             return {"t": "str", "v": v}
+        if t is tuple and not v:
+            # CPython's () is one cached object, but pickle never memoizes it: each () in a
+            # pickle loads as its own tuple, so its sharing means nothing.
+            return {"t": "tuple", "id": 0, "v": []}
         if id(v) in ids:
             return {"t": "ref", "id": ids[id(v)]}
         n = len(ids) + 1

@@ -1,3 +1,5 @@
+import { pyFloatRepr } from '../text.js';
+
 /** Python's `complex`: two floats. */
 export class Complex {
   constructor(
@@ -25,8 +27,8 @@ export class Complex {
   }
 }
 
+/** A part as `repr(complex)` writes it: the float's repr without a trailing `.0`. */
 function numberText(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  return Object.is(x, -0) ? '-0' : String(x);
+  const r = pyFloatRepr(x);
+  return r.endsWith('.0') ? r.slice(0, -2) : r;
 }

@@ -63,6 +63,11 @@ export class PyObject {
   kind: PyObjectKind;
   /** The BUILD state (`__setstate__` argument or `__dict__` update); `undefined` if none. */
   state: unknown;
+  /**
+   * The callable that applies `state` instead of BUILD (a `__reduce__` 6th item): the pickle
+   * calls `stateSetter(obj, state)` and discards the result.
+   */
+  stateSetter: unknown;
   /** Items appended by APPEND/APPENDS (list subclasses). */
   listItems: unknown[];
   /** Pairs set by SETITEM/SETITEMS (dict subclasses), in order. */
@@ -74,6 +79,7 @@ export class PyObject {
     this.kind = kind;
     this.kwargs = kwargs;
     this.state = undefined;
+    this.stateSetter = undefined;
     this.listItems = [];
     this.dictItems = [];
   }
@@ -88,6 +94,7 @@ export class PyObject {
     if (this.kind !== 'reduce') parts.kind = this.kind;
     if (this.kwargs !== undefined) parts.kwargs = this.kwargs;
     if (this.state !== undefined) parts.state = this.state;
+    if (this.stateSetter !== undefined) parts.stateSetter = this.stateSetter;
     if (this.listItems.length > 0) parts.listItems = this.listItems;
     if (this.dictItems.length > 0) parts.dictItems = this.dictItems;
     const cls = this.cls instanceof PyGlobal ? this.cls.fullName : show(this.cls, options);
