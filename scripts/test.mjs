@@ -14,7 +14,8 @@ const run = (cmd, args, env = {}) => {
 
 const only = process.argv.slice(2);
 if (only.length === 0) {
-  console.log('> tsc (type-check: project, and the browser-safe core on its own)');
+  console.log('> tsc (build dist/, type-check the project, and the browser-safe core on its own)');
+  run('npx', ['tsc', '-p', 'tsconfig.build.json']);
   run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
   run('npx', ['tsc', '-p', 'src/core/tsconfig.json', '--noEmit']);
   console.log('> eslint + prettier');
