@@ -59,4 +59,7 @@ export {
   isDictObject,
   isArrayIndexKey,
   dictToMap,
+  pyRepr,
+  pyStr,
+  reprSymbol,
 } from './core/python/index.js';

@@ -4,3 +4,4 @@ export { ByteArray, PickleBuffer } from './bytes.js';
 export { Complex } from './complex.js';
 export { PyGlobal, PyObject, type PyObjectKind, type GlobalBehavior } from './object.js';
 export { isDictObject, isArrayIndexKey, dictToMap } from './dict.js';
+export { pyRepr, pyStr, reprStr, reprBytes, reprNumber, reprSymbol } from './repr.js';

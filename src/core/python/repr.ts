@@ -11,6 +11,20 @@ import { PyGlobal, PyObject } from './object.js';
 import { Tuple } from './tuple.js';
 import { pyFloatRepr } from '../text.js';
 
+/**
+ * A class that knows its Python repr implements `[reprSymbol](repr)`, where `repr` formats the
+ * values it holds (so cycles and options carry through).
+ */
+export const reprSymbol = Symbol.for('pickle-ts.repr');
+
+interface HasRepr {
+  [reprSymbol](repr: (value: unknown) => string): string;
+}
+
+function hasRepr(v: object): v is HasRepr {
+  return typeof (v as Partial<HasRepr>)[reprSymbol] === 'function';
+}
+
 // Python's str.isprintable(): not Other (Cc, Cf, Cs, Co, Cn) and not a separator except space.
 const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
 
@@ -74,6 +88,7 @@ export function pyRepr(value: unknown, exact = false): string {
     if (v instanceof Uint8Array) return reprBytes(v);
     if (v instanceof Complex) return v.toString();
     if (v instanceof PyGlobal) return `<class '${v.fullName}'>`;
+    if (hasRepr(v)) return v[reprSymbol](r);
     if (active.has(v)) {
       if (Array.isArray(v)) return v instanceof Tuple ? '(...)' : '[...]';
       return v instanceof Set ? '{...}' : '{...}';
