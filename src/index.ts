@@ -14,7 +14,6 @@ export {
   type PicklerOptions,
   type ReduceValue,
   type Reducer,
-  type Constructor,
 } from './core/pickler.js';
 export {
   loads,
@@ -30,7 +29,14 @@ export {
   ErrorCode,
   type PickleErrorDetails,
 } from './core/errors.js';
-export { Registry, ExtensionRegistry, builtinRegistry } from './core/registry.js';
+export {
+  Registry,
+  ExtensionRegistry,
+  type ClassBinding,
+  type Constructor,
+} from './core/registry.js';
+export { builtinRegistry } from './core/bindings/index.js';
+export { type ClassOptions, NEWARGS, SLOTS, STATE } from './core/bindings/classes.js';
 export {
   OPCODES,
   OP,
@@ -62,4 +68,24 @@ export {
   pyRepr,
   pyStr,
   reprSymbol,
+  PyFloat,
+  PyDate,
+  PyTime,
+  PyDateTime,
+  PyTimeDelta,
+  PyTimezone,
+  ZoneInfo,
+  type PyTzInfo,
+  Decimal,
+  Fraction,
+  OrderedDict,
+  DefaultDict,
+  Deque,
+  Counter,
+  NamedTuple,
+  Slice,
+  Range,
+  Partial,
+  UUID,
+  EnumMember,
 } from './core/python/index.js';

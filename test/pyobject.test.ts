@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { genops } from '../src/tools/genops.js';
 import { difference } from './helpers/equal.js';
-import { PyGlobal, PyObject, Tuple, dumps, loads, tuple } from './helpers/pickle.js';
+import { Partial, PyGlobal, PyObject, Tuple, dumps, loads, tuple } from './helpers/pickle.js';
 import { hasPython, needPython, py } from './helpers/python.js';
 import { fromTagged, type Tagged } from './helpers/tagged.js';
 
@@ -156,11 +156,15 @@ function expectedFromReduce(info: Tagged, p: number): PyObject {
   return pyObject(f, a, 'reduce', parts);
 }
 
-/** Below protocol 4: `functools.partial(cls.__new__, cls, *args, **kwargs)()`, then BUILD. */
+/**
+ * Below protocol 4: `functools.partial(cls.__new__, cls, *args, **kwargs)()`, then BUILD. The
+ * partial loads as a `Partial` (functools.partial is a built-in binding, held as data).
+ */
 function expectedFromPartial(info: Tagged): PyObject {
   const [partialReduce, state] = fromTagged(info) as Tuple;
-  const [partialCls, partialArgs, partialState] = partialReduce as Tuple;
-  const partial = pyObject(partialCls, partialArgs as Tuple, 'reduce', { state: partialState });
+  const [, , partialState] = partialReduce as Tuple;
+  const [func, args, keywords, dict] = partialState as Tuple;
+  const partial = new Partial(func, [...(args as Tuple)], keywords as Record<string, unknown> | null, dict);
   return pyObject(partial, tuple(), 'reduce', { state });
 }
 

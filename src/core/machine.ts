@@ -4,11 +4,13 @@
  */
 import { ErrorCode, PickleError, UnpicklingError } from './errors.js';
 import { python3Name } from './compat.js';
-import { ExtensionRegistry, Registry, builtinRegistry } from './registry.js';
+import { builtinRegistry } from './bindings/index.js';
+import { ExtensionRegistry, type Registry } from './registry.js';
 import type { Reader } from './reader.js';
 import { ByteArray, PickleBuffer } from './python/bytes.js';
 import { FrozenSet } from './python/frozenset.js';
 import { isArrayIndexKey, isDictObject } from './python/dict.js';
+import { Partial } from './python/builtins.js';
 import { PyGlobal, PyObject, type PyObjectKind } from './python/object.js';
 import { Tuple } from './python/tuple.js';
 import { typeName } from './python/typename.js';
@@ -40,7 +42,10 @@ export interface UnpicklerOptions {
    * refuse it. Defaults to the registry's bindings, and an inert `PyGlobal` for other names.
    */
   findClass?: (module: string, name: string) => unknown;
-  /** Bindings for globals. Defaults to the built-in registry. */
+  /**
+   * Your bindings for globals and classes (`registry.register`, `defineGlobal`, ...), consulted
+   * before the built-in registry. Defaults to none.
+   */
   registry?: Registry;
   /** Extension codes for EXT1/EXT2/EXT4. Defaults to none. */
   extensions?: ExtensionRegistry;
@@ -73,7 +78,7 @@ export class Machine {
   private readonly buffers: Iterator<unknown> | null;
   private readonly persistentLoadHook: ((pid: unknown) => unknown) | undefined;
   private readonly findClassHook: ((module: string, name: string) => unknown) | undefined;
-  private readonly registry: Registry;
+  private readonly registry: Registry | undefined;
   private readonly extensions: ExtensionRegistry;
   private readonly globals = new Map<string, unknown>();
   private readonly extensionCache = new Map<number, unknown>();
@@ -96,7 +101,7 @@ export class Machine {
     this.buffers = options.buffers ? options.buffers[Symbol.iterator]() : null;
     this.persistentLoadHook = options.persistentLoad;
     this.findClassHook = options.findClass;
-    this.registry = options.registry ?? builtinRegistry;
+    this.registry = options.registry;
     this.extensions = options.extensions ?? emptyExtensions;
   }
 
@@ -201,7 +206,10 @@ export class Machine {
       }
       if (g === undefined) g = new PyGlobal(module, name);
     } else {
-      g = this.registry.resolve(module, name) ?? new PyGlobal(module, name);
+      g =
+        this.registry?.resolve(module, name) ??
+        builtinRegistry.resolve(module, name) ??
+        new PyGlobal(module, name);
     }
     this.globals.set(k, g);
     return g;
@@ -268,6 +276,13 @@ export class Machine {
       );
     }
     if (callable instanceof PyGlobal) {
+      if (callable.name === 'getattr' && callable.module === 'builtins') {
+        // getattr(cls, 'Inner'): protocols 0-3 name a nested class this way.
+        const [target, attr] = args;
+        if (target instanceof PyGlobal && typeof attr === 'string' && args.length === 2) {
+          return this.findClass(target.module, `${target.name}.${attr}`);
+        }
+      }
       const call = callable.call;
       if (call !== undefined) {
         const v = this.run(() => call(args));
@@ -275,8 +290,11 @@ export class Machine {
       }
       return (this.lastReduced = new PyObject(callable, args, 'reduce'));
     }
-    if (callable instanceof PyObject)
+    // Objects the pickle built that Python could call (an object with __call__, a partial):
+    // the call stays inert too.
+    if (callable instanceof PyObject || callable instanceof Partial) {
       return (this.lastReduced = new PyObject(callable, args, 'reduce'));
+    }
     throw this.error(ErrorCode.BAD_OPERAND, `'${typeName(callable)}' object is not callable`);
   }
 
@@ -345,10 +363,20 @@ export class Machine {
       inst.state = state;
       return;
     }
-    throw this.error(
-      ErrorCode.BAD_OPERAND,
-      `cannot BUILD a ${typeName(inst)}: it has no state to set`,
-    );
+    const restore =
+      typeof inst === 'object' && inst !== null ? this.bindingFor(inst)?.restore : undefined;
+    if (restore === undefined) {
+      throw this.error(
+        ErrorCode.BAD_OPERAND,
+        `cannot BUILD a ${typeName(inst)}: it has no state to set`,
+      );
+    }
+    this.run(() => restore(inst as never, state));
+  }
+
+  /** The binding of a registered class's instance (yours first, then the built-in ones). */
+  private bindingFor(obj: object) {
+    return this.registry?.bindingFor(obj) ?? builtinRegistry.bindingFor(obj);
   }
 
   // --- containers ---------------------------------------------------------------------------
@@ -360,7 +388,12 @@ export class Machine {
     } else if (target instanceof PyObject) {
       for (let i = from; i < stack.length; i++) target.listItems.push(stack[i]);
     } else {
-      throw this.error(ErrorCode.BAD_OPERAND, `cannot append to a ${typeName(target)}`);
+      const append =
+        typeof target === 'object' && target !== null ? this.bindingFor(target)?.append : undefined;
+      if (append === undefined)
+        throw this.error(ErrorCode.BAD_OPERAND, `cannot append to a ${typeName(target)}`);
+      const items = stack.slice(from);
+      this.run(() => append(target as never, items));
     }
     stack.length = from;
   }

@@ -20,13 +20,24 @@ import { python2Name } from './compat.js';
 import { ErrorCode, PickleError, PicklingError } from './errors.js';
 import { DEFAULT_PROTOCOL, HIGHEST_PROTOCOL, OP } from './opcodes.js';
 import { ByteArray, PickleBuffer } from './python/bytes.js';
-import { Complex } from './python/complex.js';
+import { PyFloat } from './python/float.js';
 import { isDictObject } from './python/dict.js';
 import { FrozenSet } from './python/frozenset.js';
 import { PyGlobal, PyObject } from './python/object.js';
 import { pyStr } from './python/repr.js';
 import { Tuple, tuple } from './python/tuple.js';
-import { ExtensionRegistry } from './registry.js';
+import { builtinRegistry } from './bindings/index.js';
+import {
+  BUILTINS_BYTEARRAY,
+  BUILTINS_BYTES,
+  BUILTINS_FROZENSET,
+  BUILTINS_GETATTR,
+  BUILTINS_SET,
+  CODECS_ENCODE,
+  COPYREG_NEWOBJ,
+  COPYREG_NEWOBJ_EX,
+} from './bindings/names.js';
+import type { Constructor, ExtensionRegistry, Registry } from './registry.js';
 import { decodeLatin1, encodeRawUnicodeEscape, encodeUtf8, encodeUtf8Into } from './text.js';
 import { FRAME_SIZE_TARGET, Writer } from './writer.js';
 
@@ -44,9 +55,6 @@ export type ReduceValue =
       dictItems?: Iterable<readonly [unknown, unknown]> | null,
       stateSetter?: unknown,
     ];
-
-/** A constructor, as the key of a reducer table. */
-export type Constructor = abstract new (...args: never[]) => unknown;
 
 export type Reducer = (value: never) => ReduceValue;
 
@@ -70,23 +78,19 @@ export interface PicklerOptions {
   reducers?: ReadonlyMap<Constructor, Reducer>;
   /** Extension codes for globals (EXT1/2/4 from protocol 2). */
   extensions?: ExtensionRegistry;
+  /**
+   * How instances of your classes are written (`registry.register`). Consulted before the
+   * built-in registry (datetime, Decimal, collections, JS `Date`, ...).
+   */
+  registry?: Registry;
 }
 
 const BATCHSIZE = 1000;
-const COPYREG_NEWOBJ = new PyGlobal('copyreg', '__newobj__');
-const COPYREG_NEWOBJ_EX = new PyGlobal('copyreg', '__newobj_ex__');
-const BUILTINS_BYTES = new PyGlobal('builtins', 'bytes');
-const BUILTINS_BYTEARRAY = new PyGlobal('builtins', 'bytearray');
-const BUILTINS_SET = new PyGlobal('builtins', 'set');
-const BUILTINS_FROZENSET = new PyGlobal('builtins', 'frozenset');
-const BUILTINS_COMPLEX = new PyGlobal('builtins', 'complex');
-const BUILTINS_GETATTR = new PyGlobal('builtins', 'getattr');
-const CODECS_ENCODE = new PyGlobal('_codecs', 'encode');
 const EMPTY_TUPLE = tuple();
 
-/** A number that must pickle as a float even when it is integral (complex parts). */
-class Float {
-  constructor(readonly value: number) {}
+/** A string to write without memo lookup (see `saveFreshStr`). */
+class FreshStr {
+  constructor(readonly value: string) {}
 }
 
 /** Thrown inside `save()`; `dump()` turns it into a `PicklingError` naming the path. */
@@ -147,6 +151,7 @@ export class Pickler {
   private readonly reducerOverride: PicklerOptions['reducerOverride'];
   private readonly reducers: ReadonlyMap<Constructor, Reducer> | undefined;
   private readonly extensions: ExtensionRegistry | undefined;
+  private readonly registry: Registry | undefined;
   /** Objects and strings already written, by identity (strings by value), to memo index. */
   private memo = new Map<unknown, number>();
   /** Globals already written, by `module\nname`: one Python object per name. */
@@ -174,6 +179,7 @@ export class Pickler {
     this.reducerOverride = options.reducerOverride;
     this.reducers = options.reducers;
     this.extensions = options.extensions;
+    this.registry = options.registry;
   }
 
   /** Forgets the objects written so far. */
@@ -260,7 +266,8 @@ export class Pickler {
 
   /** Everything that is not an exact built-in type. */
   private saveOther(v: unknown): void {
-    if (v instanceof Float) return this.saveFloat(v.value);
+    if (v instanceof PyFloat) return this.saveFloat(v.value);
+    if (v instanceof FreshStr) return this.saveFreshStr(v.value);
     if (this.reducerOverride !== undefined) {
       const rv = this.reducerOverride(v);
       if (rv !== undefined) {
@@ -269,18 +276,24 @@ export class Pickler {
       }
     }
     if (v instanceof PyGlobal) return this.saveGlobal(v);
-    if (v instanceof PyObject) return this.savePyObject(v);
-    if (v instanceof Complex) {
-      const args = tuple(new Float(v.re), new Float(v.im));
-      return this.saveReduce(BUILTINS_COMPLEX, args, undefined, null, null, undefined, v);
-    }
     if (typeof v === 'object' || typeof v === 'function') {
-      const reducer = this.reducers?.get((v as object).constructor as Constructor);
+      const o = v as object;
+      const reducer = this.reducers?.get(o.constructor as Constructor);
       if (reducer !== undefined) {
         this.saveReduceValue((reducer as (x: unknown) => ReduceValue)(v), v, 'reducer');
         return;
       }
+      const binding = this.registry?.bindingFor(o) ?? builtinRegistry.bindingFor(o);
+      if (binding !== undefined) {
+        this.saveReduceValue(
+          binding.reduce(o as never, this.protocol),
+          v,
+          `the ${binding.global.fullName} binding`,
+        );
+        return;
+      }
     }
+    if (v instanceof PyObject) return this.savePyObject(v);
     // Subclasses of the built-in containers pickle as the container.
     if (v instanceof Uint8Array)
       return v instanceof ByteArray ? this.saveBytearray(v) : this.saveBytes(v);
@@ -359,7 +372,23 @@ export class Pickler {
     }
   }
 
-  private saveStr(s: string): void {
+  /**
+   * A string CPython builds afresh each time (a class's `__qualname__`, a nested class's last
+   * name): written in full and memoized under a new index, never fetched from the memo.
+   */
+  private saveFreshStr(s: string): void {
+    this.w.maybeCommitFrame();
+    if (this.persistentId !== undefined) {
+      const pid = this.persistentId(s);
+      if (pid !== undefined && pid !== null) {
+        this.savePersistent(pid);
+        return;
+      }
+    }
+    this.saveStr(s, true);
+  }
+
+  private saveStr(s: string, fresh = false): void {
     const w = this.w;
     if (!this.bin) {
       w.byte(OP.UNICODE);
@@ -397,7 +426,8 @@ export class Pickler {
         'str',
       );
     }
-    this.memoize(s);
+    if (fresh) this.writePut(this.memoCount++);
+    else this.memoize(s);
   }
 
   /** Writes bytes with the smallest of a 1-, 4- or 8-byte length header. */
@@ -716,14 +746,14 @@ export class Pickler {
     const dot = name.lastIndexOf('.');
     if (this.protocol >= 4) {
       this.save(module);
-      this.save(name);
+      this.saveFreshStr(name);
       w.byte(OP.STACK_GLOBAL);
     } else if (dot >= 0) {
       // Protocols 0-3 cannot name a nested class: getattr(Outer, 'Inner').
       const parent = new PyGlobal(module, name.slice(0, dot));
       this.saveReduce(
         BUILTINS_GETATTR,
-        tuple<unknown>(parent, name.slice(dot + 1)),
+        tuple<unknown>(parent, new FreshStr(name.slice(dot + 1))),
         undefined,
         null,
         null,

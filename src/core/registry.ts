@@ -1,30 +1,43 @@
 /**
- * What a Python global means in JS. Unpickling resolves `(module, name)` only here (or through
- * the user's `findClass` hook): nothing is imported and nothing runs unless a binding says so.
- * A name with no binding becomes an inert `PyGlobal`.
+ * What Python globals and JS classes mean to each other. Unpickling resolves `(module, name)`
+ * only through a registry (or the user's `findClass` hook): nothing is imported and nothing runs
+ * unless a binding says so, and a name with no binding becomes an inert `PyGlobal`. Pickling
+ * finds how to write an instance of a JS class through the same registry.
  *
- * Registries are per instance: `new Registry()` starts from the built-in bindings, and users add
- * their own before passing it to `loads`/`dumps`, a `Pickler` or an `Unpickler`.
+ * Registries are per instance. `builtinRegistry` (sealed) holds the built-in and standard-library
+ * bindings; a `new Registry()` holds yours, and is consulted before the built-in one wherever
+ * you pass it (`loads`/`dumps` options, `Pickler`, `Unpickler`).
  */
-import { ErrorCode, UnpicklingError } from './errors.js';
-import { ByteArray } from './python/bytes.js';
-import { Complex } from './python/complex.js';
-import { FrozenSet } from './python/frozenset.js';
+import {
+  classBinding,
+  enumBinding,
+  namedTupleBinding,
+  type ClassOptions,
+} from './bindings/classes.js';
+import type { ReduceValue } from './pickler.js';
 import { PyGlobal, type GlobalBehavior } from './python/object.js';
-import { encodeLatin1, encodeUtf8, normalizeEncoding } from './text.js';
-import { typeName } from './python/typename.js';
 
 const key = (module: string, name: string) => `${module}\n${name}`;
 
+/** A constructor, as the key under which a class's instances are written. */
+export type Constructor<T = unknown> = abstract new (...args: never[]) => T;
+
+/** How instances of one JS class are written and rebuilt. */
+export interface ClassBinding<T = never> {
+  /** The Python class, with the behaviour REDUCE/NEWOBJ use to rebuild an instance. */
+  readonly global: PyGlobal;
+  /** Python's `__reduce_ex__(protocol)` for an instance. */
+  readonly reduce: (value: T, protocol: number) => ReduceValue;
+  /** Python's `__setstate__`, for BUILD. */
+  readonly restore?: (value: T, state: unknown) => void;
+  /** Items of APPEND/APPENDS, for instances that are not arrays. */
+  readonly append?: (value: T, items: readonly unknown[]) => void;
+}
+
 export class Registry {
   private readonly globals = new Map<string, PyGlobal>();
-  private readonly parent: Registry | null;
+  private readonly classes = new Map<Constructor<unknown>, ClassBinding>();
   private sealed = false;
-
-  /** A registry that starts with `parent`'s bindings (by default, the built-in ones). */
-  constructor(parent: Registry | null = builtinRegistry) {
-    this.parent = parent;
-  }
 
   /** Makes this registry read-only. */
   seal(): this {
@@ -32,104 +45,107 @@ export class Registry {
     return this;
   }
 
-  /** Gives `module.name` a behaviour when a pickle calls it. Returns the bound global. */
+  private check(): void {
+    if (this.sealed)
+      throw new TypeError('this registry is sealed: add your bindings to a new Registry()');
+  }
+
+  /**
+   * Gives `module.name` a behaviour when a pickle calls it (REDUCE, NEWOBJ). Returns the bound
+   * global, which pickles as `module.name`.
+   *
+   * @example
+   * ```ts
+   * const registry = new Registry();
+   * registry.defineGlobal('fractions', 'Fraction', { call: ([n, d]) => Number(n) / Number(d) });
+   * loads(bytes, { registry });
+   * ```
+   */
   defineGlobal(module: string, name: string, behavior: GlobalBehavior): PyGlobal {
-    if (this.sealed) throw new TypeError('this registry is sealed; extend it with new Registry()');
+    this.check();
     const g = new PyGlobal(module, name, behavior);
     this.globals.set(key(module, name), g);
     return g;
   }
 
-  /** The bound global for `module.name`, or `undefined` if the name has no binding. */
+  /**
+   * Binds a JS class to a Python class, both ways. With no options, an instance pickles the way
+   * a plain Python class instance does (NEWOBJ, then BUILD with its own enumerable fields as the
+   * state dict) and loads into a real instance of `cls` (the constructor is not run for NEWOBJ,
+   * as Python's `__new__` does not run `__init__`; REDUCE calls `new cls(...args)`). Classes may
+   * implement Python's protocol as methods: `__reduce_ex__`/`__reduce__`, `__getstate__`,
+   * `__setstate__`, `__getnewargs_ex__`/`__getnewargs__`.
+   *
+   * @example
+   * ```ts
+   * class Point { constructor(public x = 0, public y = 0) {} }
+   * const registry = new Registry();
+   * registry.register('geometry', 'Point', Point);
+   * loads(dumps(new Point(1, 2), { registry }), { registry }); // Point { x: 1, y: 2 }
+   * ```
+   */
+  register<T extends object>(
+    module: string,
+    qualname: string,
+    cls: Constructor<T>,
+    options: ClassOptions<T> = {},
+  ): PyGlobal {
+    this.check();
+    const binding = classBinding(module, qualname, cls, options);
+    this.globals.set(key(module, qualname), binding.global);
+    this.addClass(cls, binding);
+    return binding.global;
+  }
+
+  /** Sets how instances of `cls` are written and restored (bindings made by hand). */
+  addClass<T>(cls: Constructor<T>, binding: ClassBinding<T>): void {
+    this.check();
+    this.classes.set(cls as Constructor<unknown>, binding as unknown as ClassBinding);
+  }
+
+  /** Adds a bound global made by hand. */
+  addGlobal(global: PyGlobal): void {
+    this.check();
+    this.globals.set(key(global.module, global.name), global);
+  }
+
+  /**
+   * Names the fields of a `collections.namedtuple` class, so its instances load as `NamedTuple`s
+   * readable by field name (a pickle holds only the class and the values).
+   */
+  defineNamedTuple(module: string, qualname: string, fields: readonly string[]): PyGlobal {
+    this.check();
+    const g = namedTupleBinding(module, qualname, fields);
+    this.globals.set(key(module, qualname), g);
+    return g;
+  }
+
+  /**
+   * Names the members of an `enum.Enum` class, so its members load as `EnumMember`s with their
+   * names (a pickle holds only the class and the value).
+   */
+  defineEnum(
+    module: string,
+    qualname: string,
+    members: Readonly<Record<string, unknown>>,
+  ): PyGlobal {
+    this.check();
+    const g = enumBinding(module, qualname, members);
+    this.globals.set(key(module, qualname), g);
+    return g;
+  }
+
+  /** The bound global for `module.name`, or `undefined` if the name has no binding here. */
   resolve(module: string, name: string): PyGlobal | undefined {
-    return this.globals.get(key(module, name)) ?? this.parent?.resolve(module, name);
+    return this.globals.get(key(module, name));
+  }
+
+  /** The binding for instances of `value`'s class (its exact constructor), if any. */
+  bindingFor(value: object): ClassBinding<object> | undefined {
+    return this.classes.get(value.constructor as Constructor<unknown>) as
+      ClassBinding<object> | undefined;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Built-in bindings: the data-only callables CPython's pickler itself writes for built-in types
-// (sets and bytes before protocols 4 and 3, bytearray before 5, complex, nested class names).
-
-function fail(message: string): never {
-  throw new UnpicklingError(ErrorCode.BAD_OPERAND, message);
-}
-
-function iterableItems(v: unknown, what: string): unknown[] {
-  if (Array.isArray(v) || v instanceof Set) return [...(v as Iterable<unknown>)];
-  if (typeof v === 'string') return [...v];
-  if (v instanceof Uint8Array) return [...v];
-  return fail(`${what}() argument must be iterable, not '${typeName(v)}'`);
-}
-
-/** `str.encode(encoding)` for the encodings Python's own pickles use. */
-function encodeText(s: unknown, encoding: unknown): Uint8Array {
-  if (typeof s !== 'string') fail(`encode() argument 1 must be str, not ${typeName(s)}`);
-  const enc = typeof encoding === 'string' ? normalizeEncoding(encoding) : 'utf8';
-  if (enc === 'utf8') return encodeUtf8(s);
-  if (enc === 'latin1' || enc === 'ascii') {
-    const out = encodeLatin1(s, enc === 'latin1' ? 0xff : 0x7f);
-    if (out === undefined)
-      fail(
-        `'${String(encoding)}' codec can't encode a character of ${JSON.stringify(s.slice(0, 20))}`,
-      );
-    return out;
-  }
-  return fail(`unsupported encoding for bytes in a pickle: ${String(encoding)}`);
-}
-
-function toBytes(args: readonly unknown[], what: string): Uint8Array {
-  if (args.length === 0) return new Uint8Array(0);
-  const [src, encoding] = args;
-  if (typeof src === 'string') return encodeText(src, encoding);
-  if (src instanceof Uint8Array) return src.slice();
-  if (typeof src === 'number' && Number.isInteger(src) && src >= 0) return new Uint8Array(src);
-  const items = iterableItems(src, what);
-  const out = new Uint8Array(items.length);
-  items.forEach((b, i) => {
-    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) {
-      fail(`${what}() items must be integers in range(0, 256)`);
-    }
-    out[i] = b;
-  });
-  return out;
-}
-
-function toFloat(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  return fail(`complex() argument must be a number, not '${typeName(v)}'`);
-}
-
-function makeBuiltins(): Registry {
-  const r = new Registry(null);
-  const define = (module: string, name: string, behavior: GlobalBehavior) =>
-    r.defineGlobal(module, name, behavior);
-  define('builtins', 'set', { call: (a) => new Set(a.length ? iterableItems(a[0], 'set') : []) });
-  define('builtins', 'frozenset', {
-    call: (a) => new FrozenSet(a.length ? iterableItems(a[0], 'frozenset') : []),
-  });
-  define('builtins', 'bytes', { call: (a) => toBytes(a, 'bytes') });
-  define('builtins', 'bytearray', { call: (a) => ByteArray.copyOf(toBytes(a, 'bytearray')) });
-  define('_codecs', 'encode', { call: (a) => encodeText(a[0], a[1] ?? 'utf-8') });
-  define('builtins', 'complex', {
-    call: (a) => new Complex(a.length > 0 ? toFloat(a[0]) : 0, a.length > 1 ? toFloat(a[1]) : 0),
-  });
-  // getattr(cls, 'Inner') is how protocols 0-3 name a nested class: keep it a global name.
-  define('builtins', 'getattr', {
-    call: (a) => {
-      const [target, attr] = a;
-      if (target instanceof PyGlobal && typeof attr === 'string' && a.length === 2) {
-        return new PyGlobal(target.module, `${target.name}.${attr}`);
-      }
-      return undefined; // anything else stays an inert call
-    },
-  });
-  return r.seal();
-}
-
-/** The built-in bindings every registry starts from. Sealed. */
-export const builtinRegistry: Registry = makeBuiltins();
 
 /**
  * Extension codes (`copyreg.add_extension`): small integers standing for globals, written as

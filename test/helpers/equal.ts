@@ -3,7 +3,7 @@
  * not number, -0 is not 0), NaN equal to NaN, and the same sharing: objects pair one-to-one.
  */
 import assert from 'node:assert/strict';
-import { Complex, PickleBuffer, PyGlobal, PyObject, isDictObject } from '../../src/index.js';
+import { Complex, PickleBuffer, PyGlobal, PyObject } from '../../src/index.js';
 
 /** The first difference between `actual` and `expected`, or `undefined` if they are the same. */
 export function difference(actual: unknown, expected: unknown, path = 'value'): string | undefined {
@@ -76,19 +76,31 @@ export function difference(actual: unknown, expected: unknown, path = 'value'): 
         [a.args, b.args, `${p}.args`],
         [a.kwargs, b.kwargs, `${p}.kwargs`],
         [a.state, b.state, `${p}.state`],
+        [a.stateSetter, b.stateSetter, `${p}.stateSetter`],
         [a.listItems, b.listItems, `${p}.listItems`],
         [a.dictItems, b.dictItems, `${p}.dictItems`],
       );
-    } else if (isDictObject(a)) {
+    }
+    // Own fields: a plain object's items, and the extra fields of other classes (a Deque's
+    // maxlen, a DefaultDict's factory, a datetime's parts, a registered class's attributes).
+    if (!(
+      a instanceof PyGlobal ||
+      a instanceof PickleBuffer ||
+      a instanceof PyObject ||
+      a instanceof Complex
+    )) {
       const b = eo as Record<string, unknown>;
-      const ak = Object.keys(a);
-      const bk = Object.keys(b);
+      const own = (o: object) =>
+        Object.keys(o).filter(
+          (k) => !(Array.isArray(o) || ArrayBuffer.isView(o)) || !/^\d+$/.test(k),
+        );
+      const ak = own(a);
+      const bk = own(eo);
       if (ak.join('\0') !== bk.join('\0'))
         return `${p}: keys [${ak.slice(0, 8)}] !== [${bk.slice(0, 8)}]`;
-      for (let i = ak.length - 1; i >= 0; i--)
+      for (let i = ak.length - 1; i >= 0; i--) {
         todo.push([(a as Record<string, unknown>)[ak[i]!], b[ak[i]!], `${p}.${ak[i]}`]);
-    } else {
-      return `${p}: cannot compare ${a.constructor?.name}`;
+      }
     }
   }
   return undefined;

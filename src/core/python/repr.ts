@@ -11,11 +11,9 @@ import { PyGlobal, PyObject } from './object.js';
 import { Tuple } from './tuple.js';
 import { pyFloatRepr } from '../text.js';
 
-/**
- * A class that knows its Python repr implements `[reprSymbol](repr)`, where `repr` formats the
- * values it holds (so cycles and options carry through).
- */
-export const reprSymbol = Symbol.for('pickle-ts.repr');
+import { reprSymbol } from './repr-symbol.js';
+
+export { reprSymbol };
 
 interface HasRepr {
   [reprSymbol](repr: (value: unknown) => string): string;
@@ -23,6 +21,21 @@ interface HasRepr {
 
 function hasRepr(v: object): v is HasRepr {
   return typeof (v as Partial<HasRepr>)[reprSymbol] === 'function';
+}
+
+/** The built-in functions (not classes) of Python's `builtins`: their repr differs. */
+const BUILTIN_FUNCTIONS = new Set(
+  ('abs aiter all anext any ascii bin breakpoint callable chr compile delattr dir divmod eval exec ' +
+    'format getattr globals hasattr hash hex id input isinstance issubclass iter len locals max min ' +
+    'next oct open ord pow print repr round setattr sorted sum vars __import__ __build_class__').split(' '),
+);
+
+/** `repr()` of a global: `<class 'm.C'>`, or `<built-in function max>` for a builtin function. */
+export function reprGlobal(g: PyGlobal): string {
+  if (g.module === 'builtins') {
+    return BUILTIN_FUNCTIONS.has(g.name) ? `<built-in function ${g.name}>` : `<class '${g.name}'>`;
+  }
+  return `<class '${g.fullName}'>`;
 }
 
 // Python's str.isprintable(): not Other (Cc, Cf, Cs, Co, Cn) and not a separator except space.
@@ -87,7 +100,7 @@ export function pyRepr(value: unknown, exact = false): string {
     if (v instanceof ByteArray) return `bytearray(${reprBytes(v)})`;
     if (v instanceof Uint8Array) return reprBytes(v);
     if (v instanceof Complex) return v.toString();
-    if (v instanceof PyGlobal) return `<class '${v.fullName}'>`;
+    if (v instanceof PyGlobal) return reprGlobal(v);
     if (hasRepr(v)) return v[reprSymbol](r);
     if (active.has(v)) {
       if (Array.isArray(v)) return v instanceof Tuple ? '(...)' : '[...]';

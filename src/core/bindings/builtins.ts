@@ -1,0 +1,147 @@
+/**
+ * Bindings for the `builtins`, `_codecs` and `copyreg` globals CPython's own pickles use for
+ * built-in types: sets and bytes before protocols 4 and 3, bytearray before 5, complex, slices
+ * and ranges, nested class names (`getattr`), and the `copyreg` forms of plain class instances.
+ * All data-only: none runs user code.
+ */
+import { ErrorCode, UnpicklingError } from '../errors.js';
+import type { Registry } from '../registry.js';
+import { ByteArray } from '../python/bytes.js';
+import { Range, Slice } from '../python/builtins.js';
+import { Complex } from '../python/complex.js';
+import { PyFloat } from '../python/float.js';
+import { FrozenSet } from '../python/frozenset.js';
+import { PyGlobal } from '../python/object.js';
+import { Tuple, tuple } from '../python/tuple.js';
+import { typeName } from '../python/typename.js';
+import { encodeLatin1, encodeUtf8, normalizeEncoding } from '../text.js';
+import { BUILTINS_COMPLEX, BUILTINS_RANGE, BUILTINS_SLICE } from './names.js';
+
+function fail(message: string): never {
+  throw new UnpicklingError(ErrorCode.BAD_OPERAND, message);
+}
+
+function iterableItems(v: unknown, what: string): unknown[] {
+  if (Array.isArray(v) || v instanceof Set) return [...(v as Iterable<unknown>)];
+  if (typeof v === 'string') return [...v];
+  if (v instanceof Uint8Array) return [...v];
+  return fail(`${what}() argument must be iterable, not '${typeName(v)}'`);
+}
+
+/** `str.encode(encoding)` for the encodings Python's own pickles use. */
+function encodeText(s: unknown, encoding: unknown): Uint8Array {
+  if (typeof s !== 'string') fail(`encode() argument 1 must be str, not ${typeName(s)}`);
+  const enc = typeof encoding === 'string' ? normalizeEncoding(encoding) : 'utf8';
+  if (enc === 'utf8') return encodeUtf8(s);
+  if (enc === 'latin1' || enc === 'ascii') {
+    const out = encodeLatin1(s, enc === 'latin1' ? 0xff : 0x7f);
+    if (out === undefined)
+      fail(
+        `'${String(encoding)}' codec can't encode a character of ${JSON.stringify(s.slice(0, 20))}`,
+      );
+    return out;
+  }
+  return fail(`unsupported encoding for bytes in a pickle: ${String(encoding)}`);
+}
+
+function toBytes(args: readonly unknown[], what: string): Uint8Array {
+  if (args.length === 0) return new Uint8Array(0);
+  const [src, encoding] = args;
+  if (typeof src === 'string') return encodeText(src, encoding);
+  if (src instanceof Uint8Array) return src.slice();
+  if (typeof src === 'number' && Number.isInteger(src) && src >= 0) return new Uint8Array(src);
+  const items = iterableItems(src, what);
+  const out = new Uint8Array(items.length);
+  items.forEach((b, i) => {
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) {
+      fail(`${what}() items must be integers in range(0, 256)`);
+    }
+    out[i] = b;
+  });
+  return out;
+}
+
+function toFloat(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return fail(`complex() argument must be a number, not '${typeName(v)}'`);
+}
+
+function toInt(v: unknown, what: string): number | bigint {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return fail(`'${typeName(v)}' object cannot be interpreted as an integer in ${what}()`);
+}
+
+/**
+ * The object a registered class makes for `cls.__new__(cls, *args)`, or undefined when `cls` is
+ * not registered (the call stays an inert `PyObject`).
+ */
+function newInstance(cls: unknown, args: readonly unknown[], kwargs: unknown): unknown {
+  return cls instanceof PyGlobal && cls.construct ? cls.construct(args, kwargs) : undefined;
+}
+
+export function addBuiltinBindings(r: Registry): void {
+  const define = (module: string, name: string, call: (args: readonly unknown[]) => unknown) =>
+    r.defineGlobal(module, name, { call });
+  define('builtins', 'set', (a) => new Set(a.length ? iterableItems(a[0], 'set') : []));
+  define(
+    'builtins',
+    'frozenset',
+    (a) => new FrozenSet(a.length ? iterableItems(a[0], 'frozenset') : []),
+  );
+  define('builtins', 'bytes', (a) => toBytes(a, 'bytes'));
+  define('builtins', 'bytearray', (a) => ByteArray.copyOf(toBytes(a, 'bytearray')));
+  define('_codecs', 'encode', (a) => encodeText(a[0], a[1] ?? 'utf-8'));
+  define(
+    'builtins',
+    'complex',
+    (a) => new Complex(a.length > 0 ? toFloat(a[0]) : 0, a.length > 1 ? toFloat(a[1]) : 0),
+  );
+  define('builtins', 'slice', (a) =>
+    a.length === 1 ? new Slice(null, a[0], null) : new Slice(a[0], a[1], a[2] ?? null),
+  );
+  define('builtins', 'range', (a) =>
+    a.length === 1
+      ? new Range(0, toInt(a[0], 'range'))
+      : new Range(
+          toInt(a[0], 'range'),
+          toInt(a[1], 'range'),
+          a.length > 2 ? toInt(a[2], 'range') : 1,
+        ),
+  );
+  // getattr(cls, 'Inner') names a nested class (protocols 0-3); the unpickler resolves it as
+  // the global `cls.Inner`. Any other getattr call stays inert.
+  define('builtins', 'getattr', () => undefined);
+  // copyreg's forms of `cls.__new__(cls, ...)`: real instances for registered classes.
+  define('copyreg', '_reconstructor', (a) => {
+    const [cls, base, state] = a;
+    if (base instanceof PyGlobal && base.module === 'builtins' && base.name === 'object') {
+      return newInstance(cls, [], undefined);
+    }
+    return newInstance(
+      cls,
+      state instanceof Tuple || Array.isArray(state) ? [...state] : [state],
+      undefined,
+    );
+  });
+  define('copyreg', '__newobj__', (a) => newInstance(a[0], a.slice(1), undefined));
+  define('copyreg', '__newobj_ex__', (a) =>
+    newInstance(a[0], a[1] instanceof Tuple ? a[1] : [], a[2]),
+  );
+
+  r.addClass(Complex, {
+    global: BUILTINS_COMPLEX,
+    reduce: (z) => [BUILTINS_COMPLEX, tuple(new PyFloat(z.re), new PyFloat(z.im))],
+  });
+  r.addClass(Slice, {
+    global: BUILTINS_SLICE,
+    reduce: (s) => [BUILTINS_SLICE, tuple(s.start, s.stop, s.step)],
+  });
+  r.addClass(Range, {
+    global: BUILTINS_RANGE,
+    reduce: (s) => [BUILTINS_RANGE, tuple(s.start, s.stop, s.step)],
+  });
+}
