@@ -36,7 +36,8 @@ export {
   type Constructor,
 } from './core/registry.js';
 export { builtinRegistry } from './core/bindings/index.js';
-export { type ClassOptions, NEWARGS, SLOTS, STATE } from './core/bindings/classes.js';
+export { allowlist, type GlobalName } from './core/allowlist.js';
+export { type ClassOptions, NEWARGS, SLOTS, STATE, STATE_SETTER } from './core/bindings/classes.js';
 export {
   OPCODES,
   OP,

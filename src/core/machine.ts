@@ -10,6 +10,7 @@ import type { Reader } from './reader.js';
 import { ByteArray, PickleBuffer } from './python/bytes.js';
 import { FrozenSet } from './python/frozenset.js';
 import { isArrayIndexKey, isDictObject } from './python/dict.js';
+import { rememberStateSetter } from './bindings/classes.js';
 import { Partial } from './python/builtins.js';
 import { PyGlobal, PyObject, type PyObjectKind } from './python/object.js';
 import { Tuple } from './python/tuple.js';
@@ -290,12 +291,27 @@ export class Machine {
       }
       return (this.lastReduced = new PyObject(callable, args, 'reduce'));
     }
+    // partial(cls.__new__, cls, *args, **kwargs)(): how protocols 2-3 write NEWOBJ_EX.
+    if (callable instanceof Partial && args.length === 0) {
+      const built = this.partialNew(callable);
+      if (built !== undefined) return built;
+    }
     // Objects the pickle built that Python could call (an object with __call__, a partial):
     // the call stays inert too.
     if (callable instanceof PyObject || callable instanceof Partial) {
       return (this.lastReduced = new PyObject(callable, args, 'reduce'));
     }
     throw this.error(ErrorCode.BAD_OPERAND, `'${typeName(callable)}' object is not callable`);
+  }
+
+  /** `partial(cls.__new__, cls, *args, **kwargs)()` for a registered `cls`, else undefined. */
+  private partialNew(p: Partial): unknown {
+    const [cls, ...args] = p.args;
+    if (!(p.func instanceof PyGlobal) || !(cls instanceof PyGlobal) || cls.construct === undefined)
+      return undefined;
+    if (p.func.module !== cls.module || p.func.name !== `${cls.name}.__new__`) return undefined;
+    const construct = cls.construct;
+    return this.run(() => construct(args, p.keywords ?? {}));
   }
 
   /** NEWOBJ and NEWOBJ_EX: `cls.__new__(cls, *args, **kwargs)`. */
@@ -351,9 +367,18 @@ export class Machine {
     if (v === null || popped !== v) return;
     this.lastReduced = null;
     const [target, state] = v.args;
-    if (v.args.length === 2 && target instanceof PyObject && target.state === undefined) {
+    if (v.args.length !== 2) return;
+    if (target instanceof PyObject && target.state === undefined) {
       target.state = state;
       target.stateSetter = v.cls;
+    } else if (typeof target === 'object' && target !== null && !(target instanceof PyObject)) {
+      // A registered class's instance: its binding applies the state, and the setter is kept
+      // so that dumping calls it again in Python.
+      const binding = this.bindingFor(target);
+      if (binding?.restore) {
+        this.run(() => binding.restore!(target as never, state));
+        rememberStateSetter(target, v.cls);
+      }
     }
   }
 
@@ -428,7 +453,16 @@ export class Machine {
     } else if (target instanceof PyObject) {
       for (; i < stack.length; i += 2) target.dictItems.push([stack[i], stack[i + 1]]);
     } else {
-      throw this.error(ErrorCode.BAD_OPERAND, `cannot set items on a ${typeName(target)}`);
+      const setItems =
+        typeof target === 'object' && target !== null
+          ? this.bindingFor(target)?.setItems
+          : undefined;
+      if (setItems === undefined) {
+        throw this.error(ErrorCode.BAD_OPERAND, `cannot set items on a ${typeName(target)}`);
+      }
+      const pairs: Array<[unknown, unknown]> = [];
+      for (; i < stack.length; i += 2) pairs.push([stack[i], stack[i + 1]]);
+      this.run(() => setItems(target as never, pairs));
     }
     stack.length = from;
   }

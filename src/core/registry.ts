@@ -32,6 +32,8 @@ export interface ClassBinding<T = never> {
   readonly restore?: (value: T, state: unknown) => void;
   /** Items of APPEND/APPENDS, for instances that are not arrays. */
   readonly append?: (value: T, items: readonly unknown[]) => void;
+  /** Pairs of SETITEM/SETITEMS, for instances that are not Maps (Python's `__setitem__`). */
+  readonly setItems?: (value: T, pairs: ReadonlyArray<readonly [unknown, unknown]>) => void;
 }
 
 export class Registry {

@@ -117,15 +117,26 @@ export function addBuiltinBindings(r: Registry): void {
   define('builtins', 'getattr', () => undefined);
   // copyreg's forms of `cls.__new__(cls, ...)`: real instances for registered classes.
   define('copyreg', '_reconstructor', (a) => {
+    // obj = base.__new__(cls, state); base.__init__(obj, state), for base object, tuple, list
+    // or dict: a list or dict subclass gets its items from the state.
     const [cls, base, state] = a;
-    if (base instanceof PyGlobal && base.module === 'builtins' && base.name === 'object') {
-      return newInstance(cls, [], undefined);
+    const baseName = base instanceof PyGlobal && base.module === 'builtins' ? base.name : '';
+    if (baseName === 'tuple')
+      return newInstance(cls, Array.isArray(state) ? [...state] : [], undefined);
+    const inst = newInstance(cls, [], undefined);
+    if (inst === undefined || baseName === 'object') return inst;
+    if (baseName === 'list' && Array.isArray(inst) && Array.isArray(state)) inst.push(...state);
+    else if (baseName === 'dict' && inst instanceof Map && state instanceof Map)
+      for (const [k, v] of state) inst.set(k, v);
+    else if (
+      baseName === 'dict' &&
+      inst instanceof Map &&
+      typeof state === 'object' &&
+      state !== null
+    ) {
+      for (const k of Object.keys(state)) inst.set(k, (state as Record<string, unknown>)[k]);
     }
-    return newInstance(
-      cls,
-      state instanceof Tuple || Array.isArray(state) ? [...state] : [state],
-      undefined,
-    );
+    return inst;
   });
   define('copyreg', '__newobj__', (a) => newInstance(a[0], a.slice(1), undefined));
   define('copyreg', '__newobj_ex__', (a) =>

@@ -14,6 +14,8 @@ import { isDictObject, isObjectKey } from '../python/dict.js';
 import { PyGlobal } from '../python/object.js';
 import { Tuple, toTuple, tuple } from '../python/tuple.js';
 import {
+  BUILTINS_DICT,
+  BUILTINS_LIST,
   BUILTINS_OBJECT,
   COPYREG_NEWOBJ,
   COPYREG_NEWOBJ_EX,
@@ -38,11 +40,19 @@ export const NEWARGS = Symbol.for('pickle-ts.newargs');
 export const SLOTS = Symbol.for('pickle-ts.slots');
 /** A BUILD state that could not become fields (not a dict), kept to be written back. */
 export const STATE = Symbol.for('pickle-ts.state');
+/** The `__reduce__` state setter the pickle called on this instance (a 6th reduce item). */
+export const STATE_SETTER = Symbol.for('pickle-ts.stateSetter');
 
 interface Remembered {
   [NEWARGS]?: { args: readonly unknown[]; kwargs: unknown };
   [SLOTS]?: { names: readonly string[]; dictWasNone: boolean };
   [STATE]?: unknown;
+  [STATE_SETTER]?: unknown;
+}
+
+/** Notes the state setter a pickle applied, so that dumping applies it again. */
+export function rememberStateSetter(obj: object, setter: unknown): void {
+  remember(obj, STATE_SETTER, setter);
 }
 
 /** Python's protocol methods, when a JS class implements them. */
@@ -53,6 +63,7 @@ interface PythonProtocol {
   __setstate__?(state: unknown): void;
   __getnewargs_ex__?(): readonly [readonly unknown[], unknown];
   __getnewargs__?(): readonly unknown[];
+  __setitem__?(key: unknown, value: unknown): void;
   append?(item: unknown): void;
   extend?(items: readonly unknown[]): void;
 }
@@ -162,26 +173,34 @@ export function plainReduce(cls: PyGlobal, obj: object, protocol: number): Reduc
   const hasKwargs =
     kwargs !== undefined && kwargs !== null && (dictEntries(kwargs)?.length ?? 0) > 0;
   const state = fieldState(obj);
-  const listItems = Array.isArray(obj) ? [...(obj as unknown[])] : null;
-  const dictItems = obj instanceof Map ? [...obj.entries()] : null;
-  if (hasKwargs)
-    return [
-      COPYREG_NEWOBJ_EX,
-      tuple<unknown>(cls, toTuple(args), kwargs),
-      state,
-      listItems,
-      dictItems,
-    ];
-  if (protocol < 2 && args.length === 0) {
-    return [
-      COPYREG_RECONSTRUCTOR,
-      tuple<unknown>(cls, BUILTINS_OBJECT, null),
-      state,
-      listItems,
-      dictItems,
-    ];
+  const setter = p[STATE_SETTER];
+  const isList = Array.isArray(obj);
+  const isDict = obj instanceof Map;
+  if (protocol < 2 && args.length === 0 && !hasKwargs) {
+    // copyreg._reconstructor(cls, base, base(obj)): protocols 0-1 of a plain class, a list
+    // subclass or a dict subclass (its items go in the base value).
+    const base = isList ? BUILTINS_LIST : isDict ? BUILTINS_DICT : BUILTINS_OBJECT;
+    const baseValue = isList ? [...(obj as unknown[])] : isDict ? new Map(obj) : null;
+    return [COPYREG_RECONSTRUCTOR, tuple<unknown>(cls, base, baseValue), state, null, null, setter];
   }
-  return [COPYREG_NEWOBJ, tuple(cls, ...args), state, listItems, dictItems];
+  const listItems = isList ? [...(obj as unknown[])] : null;
+  const dictItems = isDict ? [...obj.entries()] : null;
+  if (hasKwargs) {
+    const newArgs = tuple<unknown>(cls, toTuple(args), kwargs);
+    return [COPYREG_NEWOBJ_EX, newArgs, state, listItems, dictItems, setter];
+  }
+  return [COPYREG_NEWOBJ, tuple(cls, ...args), state, listItems, dictItems, setter];
+}
+
+/**
+ * An instance of `cls` whose constructor did not run (Python's `cls.__new__` without
+ * `__init__`). Subclasses of Array, Map and Set get a real array, map or set.
+ */
+function uninitialized<T>(cls: Constructor<T>): T {
+  for (const base of [Array, Map, Set] as const) {
+    if (cls.prototype instanceof base) return Reflect.construct(base, [], cls) as T;
+  }
+  return Object.create(cls.prototype as object) as T;
 }
 
 /** The binding `registry.register` makes. */
@@ -197,7 +216,7 @@ export function classBinding<T extends object>(
     construct:
       options.construct ??
       ((args, kwargs) => {
-        const obj = Object.create(cls.prototype as object) as T;
+        const obj = uninitialized(cls);
         const hasKwargs = (dictEntries(kwargs)?.length ?? 0) > 0;
         if (args.length > 0 || hasKwargs)
           remember(obj, NEWARGS, { args: [...args], kwargs: hasKwargs ? kwargs : undefined });
@@ -213,9 +232,16 @@ export function classBinding<T extends object>(
       if (typeof p.extend === 'function') p.extend(items);
       else if (typeof p.append === 'function') for (const item of items) p.append(item);
       else
+        fail(`cannot append to a ${qualname}: give it append() or extend(), or make it an Array`);
+    },
+    setItems: (value, pairs) => {
+      const p = value as PythonProtocol;
+      if (typeof p.__setitem__ !== 'function') {
         fail(
-          `cannot append items to a ${qualname}: give it append() or extend(), or make it an Array`,
+          `cannot set items on a ${qualname}: give it __setitem__(key, value), or make it a Map`,
         );
+      }
+      for (const [k, v] of pairs) p.__setitem__(k, v);
     },
   };
 }

@@ -155,12 +155,7 @@ export function addStdlibBindings(r: Registry): void {
     reduce: (p) => [
       PARTIAL,
       tuple(p.func),
-      tuple<unknown>(
-        p.func,
-        tuple(...p.args),
-        p.keywords,
-        p.dict,
-      ),
+      tuple<unknown>(p.func, tuple(...p.args), p.keywords, p.dict),
     ],
     restore: (p, state) => {
       if (!(state instanceof Tuple) || state.length !== 4)
