@@ -370,7 +370,7 @@ export const HANDLERS = {
     m.proto = p;
   },
   // As CPython's C unpickler: the frame's bytes must all be there; opcodes may then run on.
-  FRAME: (m) => m.r.need(m.r.u64()),
+  FRAME: (m) => m.r.frame(m.r.u64()),
   STOP: () => {
     throw new Error('STOP is handled by the decode loop');
   },

@@ -1,18 +1,41 @@
 import { ErrorCode, UnpicklingError } from './errors.js';
 import { opcodeName } from './opcodes.js';
 
+/** The largest FRAME a streaming reader buffers whole before running its opcodes. */
+export const STREAM_FRAME_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Thrown (never escaping the stream driver) when a streaming read needs bytes that have not
+ * arrived yet. Not an `Error`: no stack trace to capture, since it is thrown once per chunk.
+ */
+export class NeedMoreInput {
+  /** Input offset the failed read needed to reach (for a line: one byte past what is there). */
+  wantEnd = 0;
+}
+
 /**
  * Bytes in. A cursor over one buffer with bounds-checked reads; every length is checked against
  * the bytes that remain before anything is allocated, so a pickle cannot claim more memory than
  * it has bytes.
+ *
+ * A streaming reader (`StreamUnpickler`) holds a window of the input instead: `data[0]` is input
+ * byte `base`, and a read past `end` throws `NeedMoreInput` until the input has ended, so the
+ * driver can rewind to the opcode's start, wait for more bytes and run the opcode again.
+ * Handlers do all their reads before they change the machine's state, which makes that safe.
  */
 export class Reader {
-  readonly data: Uint8Array;
-  readonly view: DataView;
-  readonly end: number;
+  data: Uint8Array;
+  view: DataView;
+  end: number;
   pos: number;
   /** Offset of the opcode being decoded, for error messages. */
   opStart: number;
+  /** Input offset of `data[0]`: 0 for a whole buffer; grows as a stream window moves on. */
+  base = 0;
+  /** Whether more input may still arrive (a stream that has not ended). */
+  private waiting = false;
+  /** The one signal a streaming read throws; `wantEnd` says how far it needed to read. */
+  readonly needMore = new NeedMoreInput();
 
   constructor(data: Uint8Array, pos = 0) {
     this.data = data;
@@ -20,6 +43,17 @@ export class Reader {
     this.end = data.length;
     this.pos = pos;
     this.opStart = pos;
+  }
+
+  /** Streaming: replaces the window (`data[0, end)` holds input from offset `base`). */
+  setWindow(data: Uint8Array, end: number, base: number, waiting: boolean): void {
+    if (data !== this.data) {
+      this.data = data;
+      this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    }
+    this.end = end;
+    this.base = base;
+    this.waiting = waiting;
   }
 
   /** Bytes left to read. */
@@ -30,28 +64,48 @@ export class Reader {
   /** An `UnpicklingError` located at the current opcode. */
   error(code: ErrorCode, message: string, cause?: unknown): UnpicklingError {
     return new UnpicklingError(code, message, {
-      offset: this.opStart,
+      offset: this.base + this.opStart,
       opcode: opcodeName(this.data[this.opStart]),
       cause,
     });
   }
 
-  truncated(): never {
+  /**
+   * A read ran past the input: TRUNCATED, or, when a read passes `wantEnd` (the window offset it
+   * needed to reach) on a stream that may still deliver bytes, a request for more. Without
+   * `wantEnd` the input is bad whatever follows (an empty line where one is required).
+   */
+  truncated(wantEnd?: number): never {
+    if (this.waiting && wantEnd !== undefined) {
+      this.needMore.wantEnd = this.base + wantEnd;
+      throw this.needMore;
+    }
     throw this.error(ErrorCode.TRUNCATED, 'pickle data was truncated');
   }
 
   /** Throws unless `n` more bytes are available. */
   need(n: number): void {
-    if (n > this.end - this.pos) this.truncated();
+    if (n > this.end - this.pos) this.truncated(this.pos + n);
+  }
+
+  /**
+   * FRAME: a whole buffer must hold the frame's `n` bytes, as in CPython's C unpickler. A
+   * stream waits for frames of up to `STREAM_FRAME_LIMIT` (CPython writes ~64 KiB ones); a larger
+   * claimed frame is not buffered ahead, and a short input is then found by the opcode it cuts.
+   */
+  frame(n: number): void {
+    if (n > this.end - this.pos && !(this.waiting && n > STREAM_FRAME_LIMIT)) {
+      this.truncated(this.pos + n);
+    }
   }
 
   u8(): number {
-    if (this.pos >= this.end) this.truncated();
+    if (this.pos >= this.end) this.truncated(this.pos + 1);
     return this.data[this.pos++]!;
   }
 
   u16(): number {
-    if (this.end - this.pos < 2) this.truncated();
+    if (this.end - this.pos < 2) this.truncated(this.pos + 2);
     const d = this.data;
     const p = this.pos;
     this.pos = p + 2;
@@ -59,7 +113,7 @@ export class Reader {
   }
 
   i32(): number {
-    if (this.end - this.pos < 4) this.truncated();
+    if (this.end - this.pos < 4) this.truncated(this.pos + 4);
     const d = this.data;
     const p = this.pos;
     this.pos = p + 4;
@@ -72,7 +126,7 @@ export class Reader {
 
   /** An unsigned 64-bit size. Sizes past 2**53 come back inexact, but no input is that long. */
   u64(): number {
-    if (this.end - this.pos < 8) this.truncated();
+    if (this.end - this.pos < 8) this.truncated(this.pos + 8);
     const lo = this.view.getUint32(this.pos, true);
     const hi = this.view.getUint32(this.pos + 4, true);
     this.pos += 8;
@@ -81,7 +135,7 @@ export class Reader {
 
   /** An unsigned 64-bit integer, exactly. */
   u64big(): bigint {
-    if (this.end - this.pos < 8) this.truncated();
+    if (this.end - this.pos < 8) this.truncated(this.pos + 8);
     const v = this.view.getBigUint64(this.pos, true);
     this.pos += 8;
     return v;
@@ -89,7 +143,7 @@ export class Reader {
 
   /** A big-endian IEEE 754 double (BINFLOAT). */
   f64(): number {
-    if (this.end - this.pos < 8) this.truncated();
+    if (this.end - this.pos < 8) this.truncated(this.pos + 8);
     const v = this.view.getFloat64(this.pos, false);
     this.pos += 8;
     return v;
@@ -97,7 +151,7 @@ export class Reader {
 
   /** Skips `n` bytes and returns where they start. */
   skip(n: number): number {
-    if (n > this.end - this.pos) this.truncated();
+    if (n > this.end - this.pos) this.truncated(this.pos + n);
     const p = this.pos;
     this.pos = p + n;
     return p;
@@ -115,7 +169,7 @@ export class Reader {
    */
   line(): number {
     const nl = this.data.indexOf(0x0a, this.pos);
-    if (nl < 0 || nl >= this.end) this.truncated();
+    if (nl < 0 || nl >= this.end) this.truncated(this.end + 1);
     this.pos = nl + 1;
     return nl;
   }

@@ -47,7 +47,13 @@ function encodeText(s: unknown, encoding: unknown): Uint8Array {
 function toBytes(args: readonly unknown[], what: string): Uint8Array {
   if (args.length === 0) return new Uint8Array(0);
   const [src, encoding] = args;
-  if (typeof src === 'string') return encodeText(src, encoding);
+  if (typeof src === 'string') {
+    if (encoding === undefined) fail(`string argument without an encoding`);
+    if (typeof encoding !== 'string')
+      fail(`${what}() argument 'encoding' must be str, not ${typeName(encoding)}`);
+    return encodeText(src, encoding);
+  }
+  if (encoding !== undefined) fail(`encoding without a string argument`);
   if (src instanceof Uint8Array) return src.slice();
   if (typeof src === 'number' && Number.isInteger(src) && src >= 0) return new Uint8Array(src);
   const items = iterableItems(src, what);

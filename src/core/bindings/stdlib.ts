@@ -34,13 +34,16 @@ function entries(d: unknown, what: string): Array<[unknown, unknown]> {
     return Object.keys(d).map((k) => [k, (d as Record<string, unknown>)[k]]);
   }
   if (d === undefined || d === null) return [];
+  // dict(iterable of pairs), as Python 2's OrderedDict pickles its items.
+  if (Array.isArray(d) && d.every((p) => Array.isArray(p) && p.length === 2)) {
+    return (d as Array<[unknown, unknown]>).map(([k, v]) => [k, v]);
+  }
   return fail(`${what} argument must be a dict, not ${typeName(d)}`);
 }
 
+/** A str argument (Python 3 refuses bytes here, as in a Python 2 pickle read with 'bytes'). */
 function text(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return String.fromCharCode(...v);
-  return undefined;
+  return typeof v === 'string' ? v : undefined;
 }
 
 function newState(state: unknown, what: string): Map<unknown, unknown> | Record<string, unknown> {

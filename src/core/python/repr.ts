@@ -25,9 +25,11 @@ function hasRepr(v: object): v is HasRepr {
 
 /** The built-in functions (not classes) of Python's `builtins`: their repr differs. */
 const BUILTIN_FUNCTIONS = new Set(
-  ('abs aiter all anext any ascii bin breakpoint callable chr compile delattr dir divmod eval exec ' +
+  (
+    'abs aiter all anext any ascii bin breakpoint callable chr compile delattr dir divmod eval exec ' +
     'format getattr globals hasattr hash hex id input isinstance issubclass iter len locals max min ' +
-    'next oct open ord pow print repr round setattr sorted sum vars __import__ __build_class__').split(' '),
+    'next oct open ord pow print repr round setattr sorted sum vars __import__ __build_class__'
+  ).split(' '),
 );
 
 /** `repr()` of a global: `<class 'm.C'>`, or `<built-in function max>` for a builtin function. */
