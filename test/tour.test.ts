@@ -11,12 +11,12 @@ import { hasPython } from './helpers/python.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-test('the tour writes dogs, reads it back equal, and runs to the end', () => {
+test('the tour (core and object parts) writes dogs, reads it back equal, and runs to the end', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pickle-ts-tour-'));
   try {
     const r = spawnSync(
       process.execPath,
-      ['--import', import.meta.resolve('tsx'), join(root, 'examples/tour.ts')],
+      ['--import', import.meta.resolve('tsx'), join(root, 'examples/tour.ts'), 'core', 'objects'],
       {
         cwd: dir,
         encoding: 'utf8',
@@ -42,8 +42,18 @@ test('the tour writes dogs, reads it back equal, and runs to the end', () => {
     if (hasPython()) {
       assert.match(r.stdout, /Python reads the same file: \{'Ozzy': 3, 'Filou': 8/);
       assert.match(r.stdout, /re-dumped bytes identical to CPython: true/);
-      assert.match(r.stdout, /Python reads it back as: Fraction\(3, 4\)/);
+      assert.match(r.stdout, /Python reads it back as: IPv4Address\('10.0.0.1'\)/);
+      assert.match(
+        r.stdout,
+        /'price': Decimal\('19.90'\), 'order': OrderedDict\(\[\('b', 2\), \('a', 1\)\]\)/,
+      );
+      assert.match(
+        r.stdout,
+        /a JS Date in Python: datetime.datetime\(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc\)/,
+      );
     }
+    assert.match(r.stdout, /a registered class comes back as itself: true, norm 5/);
+    assert.match(r.stdout, /'when': datetime.datetime\(2001, 2, 3, 0, 0\), 'text': 'été'\}/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -97,16 +97,16 @@ if (original !== undefined) {
 // 5. Unknown classes stay inert and write back as they came.
 heading('Unknown classes');
 const objBytes = pythonBytes(
-  'import pickle, sys, fractions; sys.stdout.buffer.write(pickle.dumps(fractions.Fraction(3, 4)))',
+  'import pickle, sys, ipaddress; sys.stdout.buffer.write(pickle.dumps(ipaddress.ip_address("10.0.0.1")))',
 );
-const fraction = objBytes === undefined ? undefined : loads(objBytes);
-if (fraction instanceof PyObject) {
-  console.log(`${fraction.className}(${fraction.args.join(', ')}) was never run; it is`, fraction);
+const address = objBytes === undefined ? undefined : loads(objBytes);
+if (address instanceof PyObject) {
+  console.log(`${address.className}(${address.args.join(', ')}) was never run; it is`, address);
   console.log(
     'Python reads it back as:',
     python(
       'import pickle, sys; print(repr(pickle.loads(sys.stdin.buffer.read())))',
-      dumps(fraction),
+      dumps(address),
     ),
   );
 } else {
