@@ -2,8 +2,9 @@
  * `dumps` and `Pickler`: values to bytes, choosing the opcodes CPython's C pickler chooses, so
  * that built-in values come out byte for byte as `pickle.dumps` writes them.
  *
- * `save()` follows CPython's precedence: persistent ID, atoms, memo, built-in containers,
- * `reducerOverride`, then the inert Python objects, the reducer table and the registry.
+ * `saveValue()` follows CPython's precedence: persistent ID, atoms, memo, built-in containers,
+ * `reducerOverride`, globals, the reducer table, the registry, inert objects. Containers do not
+ * recurse: they push frames (pickler-frames.ts) that the loop in `run()` steps through.
  */
 import {
   decimalnl_long,
@@ -17,8 +18,32 @@ import {
   uint2,
 } from './args.js';
 import { python2Name } from './compat.js';
-import { ErrorCode, PickleError, PicklingError } from './errors.js';
+import { ErrorCode, PicklingError } from './errors.js';
 import { DEFAULT_PROTOCOL, HIGHEST_PROTOCOL, OP } from './opcodes.js';
+import {
+  A_BYTE,
+  A_BYTES,
+  A_DICT_ITEMS,
+  A_LIST_ITEMS,
+  A_MEMO,
+  A_MEMO_GLOBAL,
+  A_SAVE,
+  A_SAVE_FRESH,
+  A_SAVE_RAW,
+  F_ACTIONS,
+  F_BATCH,
+  F_SEQUENCE,
+  Frame,
+  ITEMS,
+  KEYS,
+  LABEL_SET,
+  PAIRS,
+  SINGLE_LONE,
+  SINGLE_NEVER,
+  SINGLE_WHOLE,
+  Unpicklable,
+  framePath,
+} from './pickler-frames.js';
 import { ByteArray, PickleBuffer } from './python/bytes.js';
 import { PyFloat } from './python/float.js';
 import { isDictObject } from './python/dict.js';
@@ -88,36 +113,9 @@ export interface PicklerOptions {
 const BATCHSIZE = 1000;
 const EMPTY_TUPLE = tuple();
 
-/** A string to write without memo lookup (see `saveFreshStr`). */
+/** A string to write without memo lookup (see `A_SAVE_FRESH`). */
 class FreshStr {
   constructor(readonly value: string) {}
-}
-
-/** Thrown inside `save()`; `dump()` turns it into a `PicklingError` naming the path. */
-class Unpicklable extends Error {
-  readonly segments: string[] = [];
-  constructor(
-    readonly code: ErrorCode,
-    readonly reason: string,
-  ) {
-    super(reason);
-  }
-}
-
-/** Adds a path segment to an error passing up through a container. */
-function within(e: unknown, segment: string): unknown {
-  if (e instanceof Unpicklable) e.segments.push(segment);
-  return e;
-}
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-
-function keySegment(k: unknown): string {
-  if (typeof k === 'string') return IDENTIFIER.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
-  if (typeof k === 'number' || typeof k === 'bigint' || typeof k === 'boolean' || k === null) {
-    return `[${String(k)}]`;
-  }
-  return '[<key>]';
 }
 
 function describe(v: unknown): string {
@@ -157,6 +155,9 @@ export class Pickler {
   /** Globals already written, by `module\nname`: one Python object per name. */
   private globalMemo = new Map<string, number>();
   private memoCount = 0;
+  /** The explicit stack of containers being written, and its depth. */
+  private readonly frames: Frame[] = [];
+  private depth = 0;
 
   constructor(options: PicklerOptions = {}) {
     let protocol = options.protocol ?? DEFAULT_PROTOCOL;
@@ -193,126 +194,328 @@ export class Pickler {
   dump(value: unknown): Uint8Array {
     const w = this.w;
     w.pos = 0;
+    this.depth = 0;
     if (this.protocol >= 2) w.byte2(OP.PROTO, this.protocol);
     if (this.protocol >= 4) w.startFraming();
     try {
-      this.save(value);
+      this.saveValue(value, true);
+      this.run();
     } catch (e) {
       w.pos = 0;
-      throw toPicklingError(e);
+      const path = framePath(this.frames, this.depth);
+      while (this.depth > 0) this.pop();
+      throw e instanceof Unpicklable ? e.toPicklingError(path) : e;
     }
     w.byte(OP.STOP);
     return w.finish(0);
   }
 
+  // --- the loop -------------------------------------------------------------------------------
+
+  /** Steps the frame on top of the stack until the stack is empty. */
+  private run(): void {
+    const frames = this.frames;
+    while (this.depth > 0) {
+      const f = frames[this.depth - 1]!;
+      if (f.kind === F_BATCH) this.stepBatch(f);
+      else if (f.kind === F_SEQUENCE) this.stepSequence(f);
+      else this.stepActions(f);
+    }
+  }
+
+  private push(kind: number, obj: unknown, items: ArrayLike<unknown>): Frame {
+    let f = this.frames[this.depth];
+    if (f === undefined) this.frames.push((f = new Frame()));
+    this.depth++;
+    f.kind = kind;
+    f.obj = obj;
+    f.items = items;
+    f.dict = null;
+    f.read = ITEMS;
+    f.i = 0;
+    f.n = items.length;
+    f.cur = 0;
+    f.open = false;
+    f.full = false;
+    f.phase = 0;
+    f.label = 0;
+    return f;
+  }
+
+  private pop(): void {
+    const f = this.frames[--this.depth]!;
+    // Drop references, so the pickler does not keep the value alive after the dump.
+    f.obj = undefined;
+    f.items = [];
+    f.dict = null;
+  }
+
+  /**
+   * A batched container: MARK, up to 1000 children, then `multiOp`; a batch written with
+   * `singleOp` and no MARK where CPython writes one that way (see `singleRule`).
+   */
+  private pushBatch(
+    obj: unknown,
+    items: ArrayLike<unknown>,
+    read: number,
+    multiOp: number,
+    singleOp: number,
+    singleRule: number,
+    emptyTail: boolean,
+  ): Frame {
+    const f = this.push(F_BATCH, obj, items);
+    f.read = read;
+    f.multiOp = multiOp;
+    f.singleOp = singleOp;
+    // Protocol 0 has no MARK-batched opcodes: every child is followed by APPEND or SETITEM.
+    f.batch = this.bin ? BATCHSIZE : 1;
+    f.singleRule = this.bin ? singleRule : SINGLE_LONE;
+    f.emptyTail = this.bin && emptyTail;
+    return f;
+  }
+
+  private stepBatch(f: Frame): void {
+    const w = this.w;
+    for (;;) {
+      if (!f.open) {
+        if (f.i >= f.n && !f.full) {
+          this.pop();
+          return;
+        }
+        f.end = Math.min(f.i + f.batch, f.n);
+        const count = f.end - f.i;
+        f.full = f.emptyTail && count === f.batch;
+        f.single =
+          f.singleRule === SINGLE_LONE
+            ? count === 1
+            : f.singleRule === SINGLE_WHOLE
+              ? f.n === 1
+              : false;
+        if (!f.single) w.byte(OP.MARK);
+        f.open = true;
+      }
+      const items = f.items;
+      if (f.read === ITEMS) {
+        while (f.i < f.end) {
+          f.cur = f.i;
+          if (this.saveValue(items[f.i++], true)) return;
+        }
+      } else {
+        while (f.i < f.end) {
+          f.cur = f.i;
+          let key: unknown;
+          let value: unknown;
+          if (f.read === KEYS) {
+            key = items[f.i];
+            const d = f.dict!;
+            value = d instanceof Map ? d.get(key) : d[key as string];
+          } else {
+            const pair = items[f.i];
+            if (!Array.isArray(pair) || pair.length !== 2) {
+              throw new Unpicklable(ErrorCode.BAD_OPTION, 'dict items must be [key, value] pairs');
+            }
+            [key, value] = pair as [unknown, unknown];
+          }
+          if (f.phase === 0) {
+            f.phase = 1;
+            if (this.saveValue(key, true)) return;
+          }
+          f.phase = 0;
+          f.i++;
+          if (this.saveValue(value, true)) return;
+        }
+      }
+      w.byte(f.single ? f.singleOp : f.multiOp);
+      f.open = false;
+    }
+  }
+
+  /** Tuples and frozensets: the items, then TUPLE/FROZENSET, or a GET if one contained itself. */
+  private stepSequence(f: Frame): void {
+    const items = f.items;
+    while (f.i < f.n) {
+      f.cur = f.i;
+      if (this.saveValue(items[f.i++], true)) return;
+    }
+    const w = this.w;
+    const obj = f.obj;
+    const n = f.n;
+    const frozen = f.label === LABEL_SET;
+    this.pop();
+    const idx = this.memo.get(obj);
+    if (idx !== undefined) {
+      // It contained itself: drop what was pushed and fetch it from the memo.
+      if (frozen || (this.bin && !(n <= 3 && this.protocol >= 2))) w.byte(OP.POP_MARK);
+      else if (n <= 3 && this.protocol >= 2) for (let i = 0; i < n; i++) w.byte(OP.POP);
+      else for (let i = 0; i <= n; i++) w.byte(OP.POP);
+      this.writeGet(idx);
+      return;
+    }
+    if (frozen) w.byte(OP.FROZENSET);
+    else if (n <= 3 && this.protocol >= 2) {
+      w.byte(n === 1 ? OP.TUPLE1 : n === 2 ? OP.TUPLE2 : OP.TUPLE3);
+    } else w.byte(OP.TUPLE);
+    this.memoize(obj);
+  }
+
+  private stepActions(f: Frame): void {
+    const a = f.items;
+    const w = this.w;
+    while (f.i < f.n) {
+      const action = a[f.i] as number;
+      const arg = a[f.i + 1];
+      f.cur = f.i;
+      f.i += 3;
+      switch (action) {
+        case A_SAVE:
+          if (this.saveValue(arg, true)) return;
+          break;
+        case A_SAVE_RAW:
+          if (this.saveValue(arg, false)) return;
+          break;
+        case A_SAVE_FRESH:
+          if (this.saveFreshStr(arg as string)) return;
+          break;
+        case A_BYTE:
+          w.byte(arg as number);
+          break;
+        case A_BYTES:
+          w.bytes(arg as Uint8Array);
+          break;
+        case A_MEMO: {
+          const idx = this.memo.get(arg);
+          if (idx !== undefined) {
+            // Built while its own arguments were written (recursive): fetch it from the memo.
+            w.byte(OP.POP);
+            this.writeGet(idx);
+          } else this.memoize(arg);
+          break;
+        }
+        case A_MEMO_GLOBAL:
+          this.globalMemo.set(arg as string, this.memoCount);
+          this.writePut(this.memoCount++);
+          break;
+        case A_LIST_ITEMS:
+          this.pushBatch(null, arg as unknown[], ITEMS, OP.APPENDS, OP.APPEND, SINGLE_LONE, false);
+          return;
+        case A_DICT_ITEMS:
+          this.pushBatch(
+            null,
+            arg as unknown[],
+            PAIRS,
+            OP.SETITEMS,
+            OP.SETITEM,
+            SINGLE_LONE,
+            false,
+          );
+          return;
+      }
+    }
+    this.pop();
+  }
+
   // --- the dispatch ---------------------------------------------------------------------------
 
-  private save(v: unknown, savePersistentId = true): void {
+  /** Writes `v`, or starts writing it; returns whether it pushed a frame to finish the job. */
+  private saveValue(v: unknown, checkPersistent: boolean): boolean {
     this.w.maybeCommitFrame();
-    if (this.persistentId !== undefined && savePersistentId) {
+    if (checkPersistent && this.persistentId !== undefined) {
       const pid = this.persistentId(v);
-      if (pid !== undefined && pid !== null) {
-        this.savePersistent(pid);
-        return;
-      }
+      if (pid !== undefined && pid !== null) return this.savePersistent(pid);
     }
     switch (typeof v) {
       case 'number':
         if (!this.exact && Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0)) this.saveInt(v);
         else this.saveFloat(v);
-        return;
+        return false;
       case 'string': {
         const idx = this.memo.get(v);
         if (idx !== undefined) this.writeGet(idx);
-        else this.saveStr(v);
-        return;
+        else this.saveStr(v, false);
+        return false;
       }
       case 'boolean':
         if (this.protocol >= 2) this.w.byte(v ? OP.NEWTRUE : OP.NEWFALSE);
         else this.w.ascii(v ? 'I01\n' : 'I00\n');
-        return;
+        return false;
       case 'bigint':
         this.saveInt(v);
-        return;
+        return false;
       case 'object':
-        if (v === null) this.w.byte(OP.NONE);
-        else this.saveObject(v);
-        return;
+        if (v === null) {
+          this.w.byte(OP.NONE);
+          return false;
+        }
+        return this.saveObject(v);
       case 'undefined':
         throw new Unpicklable(ErrorCode.UNPICKLABLE, 'cannot pickle undefined (None is null)');
       default:
-        this.saveOther(v);
+        return this.saveOther(v);
     }
   }
 
-  private saveObject(v: object): void {
+  private saveObject(v: object): boolean {
     const idx = this.memo.get(v);
     if (idx !== undefined) {
       this.writeGet(idx);
-      return;
+      return false;
     }
     const c = v.constructor;
-    if (c === Array) this.saveList(v as unknown[]);
-    else if (c === Object || c === undefined) this.saveDict(v as Record<string, unknown>);
-    else if (c === Tuple) this.saveTuple(v as Tuple);
-    else if (c === Map) this.saveDict(v as Map<unknown, unknown>);
-    else if (c === Uint8Array) this.saveBytes(v as Uint8Array);
-    else if (c === Set) this.saveSet(v as Set<unknown>);
-    else if (c === FrozenSet) this.saveFrozenSet(v as FrozenSet);
-    else if (c === ByteArray) this.saveBytearray(v as ByteArray);
-    else if (c === PickleBuffer) this.savePickleBuffer(v as PickleBuffer);
-    else this.saveOther(v);
+    if (c === Array) return this.saveList(v as unknown[]);
+    if (c === Object || c === undefined) return this.saveDict(v as Record<string, unknown>);
+    if (c === Tuple) return this.saveTuple(v as Tuple);
+    if (c === Map) return this.saveDict(v as Map<unknown, unknown>);
+    if (c === Uint8Array) return this.saveBytes(v as Uint8Array);
+    if (c === Set) return this.saveSet(v as Set<unknown>);
+    if (c === FrozenSet) return this.saveFrozenSet(v as FrozenSet);
+    if (c === ByteArray) return this.saveBytearray(v as ByteArray);
+    if (c === PickleBuffer) return this.savePickleBuffer(v as PickleBuffer);
+    return this.saveOther(v);
   }
 
   /** Everything that is not an exact built-in type. */
-  private saveOther(v: unknown): void {
-    if (v instanceof PyFloat) return this.saveFloat(v.value);
+  private saveOther(v: unknown): boolean {
+    if (v instanceof PyFloat) {
+      this.saveFloat(v.value);
+      return false;
+    }
     if (v instanceof FreshStr) return this.saveFreshStr(v.value);
     if (this.reducerOverride !== undefined) {
       const rv = this.reducerOverride(v);
-      if (rv !== undefined) {
-        this.saveReduceValue(rv, v, 'reducerOverride');
-        return;
-      }
+      if (rv !== undefined) return this.saveReduceValue(rv, v, 'reducerOverride');
     }
     if (v instanceof PyGlobal) return this.saveGlobal(v);
     if (typeof v === 'object' || typeof v === 'function') {
       const o = v as object;
       const reducer = this.reducers?.get(o.constructor as Constructor);
       if (reducer !== undefined) {
-        this.saveReduceValue((reducer as (x: unknown) => ReduceValue)(v), v, 'reducer');
-        return;
+        return this.saveReduceValue((reducer as (x: unknown) => ReduceValue)(v), v, 'reducer');
       }
       const binding = this.registry?.bindingFor(o) ?? builtinRegistry.bindingFor(o);
       if (binding !== undefined) {
-        this.saveReduceValue(
-          binding.reduce(o as never, this.protocol),
-          v,
-          `the ${binding.global.fullName} binding`,
-        );
-        return;
+        const rv = binding.reduce(o as never, this.protocol);
+        return this.saveReduceValue(rv, v, `the ${binding.global.fullName} binding`);
       }
     }
     if (v instanceof PyObject) return this.savePyObject(v);
     // Subclasses of the built-in containers pickle as the container.
-    if (v instanceof Uint8Array)
+    if (v instanceof Uint8Array) {
       return v instanceof ByteArray ? this.saveBytearray(v) : this.saveBytes(v);
+    }
     if (Array.isArray(v)) return v instanceof Tuple ? this.saveTuple(v) : this.saveList(v);
     if (v instanceof Map) return this.saveDict(v);
     if (v instanceof Set) return v instanceof FrozenSet ? this.saveFrozenSet(v) : this.saveSet(v);
-    if (typeof v === 'object' && v !== null && isDictObject(v))
+    if (typeof v === 'object' && v !== null && isDictObject(v)) {
       return this.saveDict(v as Record<string, unknown>);
+    }
     throw new Unpicklable(
       ErrorCode.UNPICKLABLE,
       `cannot pickle ${describe(v)}: add a reducer for it (reducers or reducerOverride)`,
     );
   }
 
-  private saveReduceValue(rv: ReduceValue, obj: unknown, source: string): void {
-    if (rv instanceof PyGlobal) {
-      this.saveGlobal(rv);
-      return;
-    }
+  private saveReduceValue(rv: ReduceValue, obj: unknown, source: string): boolean {
+    if (rv instanceof PyGlobal) return this.saveGlobal(rv);
     if (!isReduceTuple(rv)) {
       throw new Unpicklable(
         ErrorCode.BAD_OPTION,
@@ -323,7 +526,15 @@ export class Pickler {
     if (!Array.isArray(args)) {
       throw new Unpicklable(ErrorCode.BAD_OPTION, `args from ${source} must be an array or Tuple`);
     }
-    this.saveReduce(func, args, state, listItems ?? null, dictItems ?? null, stateSetter, obj);
+    return this.saveReduce(
+      func,
+      args,
+      state,
+      listItems ?? null,
+      dictItems ?? null,
+      stateSetter,
+      obj,
+    );
   }
 
   // --- atoms ----------------------------------------------------------------------------------
@@ -376,19 +587,17 @@ export class Pickler {
    * A string CPython builds afresh each time (a class's `__qualname__`, a nested class's last
    * name): written in full and memoized under a new index, never fetched from the memo.
    */
-  private saveFreshStr(s: string): void {
+  private saveFreshStr(s: string): boolean {
     this.w.maybeCommitFrame();
     if (this.persistentId !== undefined) {
       const pid = this.persistentId(s);
-      if (pid !== undefined && pid !== null) {
-        this.savePersistent(pid);
-        return;
-      }
+      if (pid !== undefined && pid !== null) return this.savePersistent(pid);
     }
     this.saveStr(s, true);
+    return false;
   }
 
-  private saveStr(s: string, fresh = false): void {
+  private saveStr(s: string, fresh: boolean): void {
     const w = this.w;
     if (!this.bin) {
       w.byte(OP.UNICODE);
@@ -458,24 +667,15 @@ export class Pickler {
     }, data);
   }
 
-  private saveBytes(b: Uint8Array): void {
+  private saveBytes(b: Uint8Array): boolean {
     if (this.protocol < 3) {
-      if (b.length === 0) {
-        this.saveReduce(BUILTINS_BYTES, EMPTY_TUPLE, undefined, null, null, undefined, b);
-      } else {
-        this.saveReduce(
-          CODECS_ENCODE,
-          tuple(decodeLatin1(b), 'latin1'),
-          undefined,
-          null,
-          null,
-          undefined,
-          b,
-        );
-      }
-      return;
+      // Python 3 bytes for Python 2: bytes() or _codecs.encode(latin1 text, 'latin1').
+      const args = b.length === 0 ? EMPTY_TUPLE : tuple(decodeLatin1(b), 'latin1');
+      const func = b.length === 0 ? BUILTINS_BYTES : CODECS_ENCODE;
+      return this.saveReduce(func, args, undefined, null, null, undefined, b);
     }
     this.saveBytesData(b, b);
+    return false;
   }
 
   private saveBytesData(data: Uint8Array, memoKey: unknown): void {
@@ -483,13 +683,13 @@ export class Pickler {
     this.memoize(memoKey);
   }
 
-  private saveBytearray(b: Uint8Array): void {
+  private saveBytearray(b: Uint8Array): boolean {
     if (this.protocol < 5) {
       const args = b.length === 0 ? EMPTY_TUPLE : tuple(new Uint8Array(b));
-      this.saveReduce(BUILTINS_BYTEARRAY, args, undefined, null, null, undefined, b);
-      return;
+      return this.saveReduce(BUILTINS_BYTEARRAY, args, undefined, null, null, undefined, b);
     }
     this.saveBytearrayData(b, b);
+    return false;
   }
 
   private saveBytearrayData(data: Uint8Array, memoKey: unknown): void {
@@ -501,7 +701,7 @@ export class Pickler {
     this.memoize(memoKey);
   }
 
-  private savePickleBuffer(b: PickleBuffer): void {
+  private savePickleBuffer(b: PickleBuffer): boolean {
     if (this.protocol < 5) {
       throw new Unpicklable(
         ErrorCode.PROTOCOL,
@@ -516,210 +716,92 @@ export class Pickler {
       this.w.byte(OP.NEXT_BUFFER);
       if (b.readonly) this.w.byte(OP.READONLY_BUFFER);
     }
+    return false;
   }
 
-  private savePersistent(pid: unknown): void {
+  private savePersistent(pid: unknown): boolean {
     if (this.bin) {
-      this.save(pid, false);
-      this.w.byte(OP.BINPERSID);
-    } else {
-      // Protocol 0 writes Python's str(pid) as a line of ASCII.
-      const text = pyStr(pid, this.exact);
-      if (!isAsciiLine(text)) {
-        throw new Unpicklable(
-          ErrorCode.PROTOCOL,
-          'persistent IDs in protocol 0 must be ASCII strings without a newline',
-        );
-      }
-      this.w.byte(OP.PERSID);
-      stringnl_noescape.write(this.w, text);
+      this.push(F_ACTIONS, null, [A_SAVE_RAW, pid, '.<persistent id>', A_BYTE, OP.BINPERSID, '']);
+      return true;
     }
+    // Protocol 0 writes Python's str(pid) as a line of ASCII.
+    const text = pyStr(pid, this.exact);
+    if (!isAsciiLine(text)) {
+      throw new Unpicklable(
+        ErrorCode.PROTOCOL,
+        'persistent IDs in protocol 0 must be ASCII strings without a newline',
+      );
+    }
+    this.w.byte(OP.PERSID);
+    stringnl_noescape.write(this.w, text);
+    return false;
   }
 
   // --- containers -----------------------------------------------------------------------------
 
-  private saveTuple(t: readonly unknown[]): void {
-    const w = this.w;
-    const n = t.length;
-    if (n === 0) {
-      if (this.bin) w.byte(OP.EMPTY_TUPLE);
-      else w.byte2(OP.MARK, OP.TUPLE);
-      return;
-    }
-    if (n <= 3 && this.protocol >= 2) {
-      this.saveItems(t, 0, n);
-      const idx = this.memo.get(t);
-      if (idx !== undefined) {
-        // The tuple contains itself: drop its items and fetch it from the memo.
-        for (let i = 0; i < n; i++) w.byte(OP.POP);
-        this.writeGet(idx);
-      } else {
-        w.byte(n === 1 ? OP.TUPLE1 : n === 2 ? OP.TUPLE2 : OP.TUPLE3);
-        this.memoize(t);
-      }
-      return;
-    }
-    w.byte(OP.MARK);
-    this.saveItems(t, 0, n);
-    const idx = this.memo.get(t);
-    if (idx !== undefined) {
-      if (this.bin) w.byte(OP.POP_MARK);
-      else for (let i = 0; i <= n; i++) w.byte(OP.POP);
-      this.writeGet(idx);
-      return;
-    }
-    w.byte(OP.TUPLE);
-    this.memoize(t);
-  }
-
-  private saveItems(items: readonly unknown[], from: number, to: number): void {
-    let i = from;
-    try {
-      for (; i < to; i++) this.save(items[i]);
-    } catch (e) {
-      throw within(e, `[${i}]`);
-    }
-  }
-
-  private saveList(a: unknown[]): void {
+  private saveList(a: unknown[]): boolean {
     const w = this.w;
     if (this.bin) w.byte(OP.EMPTY_LIST);
     else w.byte2(OP.MARK, OP.LIST);
     this.memoize(a);
-    const n = a.length;
-    if (n === 0) return;
-    if (!this.bin) {
-      for (let i = 0; i < n; i++) {
-        this.saveItems(a, i, i + 1);
-        w.byte(OP.APPEND);
-      }
-      return;
-    }
-    if (n === 1) {
-      this.saveItems(a, 0, 1);
-      w.byte(OP.APPEND);
-      return;
-    }
+    if (a.length === 0) return false;
     // As C's batch_list_exact: batches of 1000, the last one may hold a single item.
-    for (let i = 0; i < n; i += BATCHSIZE) {
-      w.byte(OP.MARK);
-      this.saveItems(a, i, Math.min(i + BATCHSIZE, n));
-      w.byte(OP.APPENDS);
-    }
+    this.pushBatch(a, a, ITEMS, OP.APPENDS, OP.APPEND, SINGLE_WHOLE, false);
+    return true;
   }
 
-  private saveDict(d: Map<unknown, unknown> | Record<string, unknown>): void {
+  private saveDict(d: Map<unknown, unknown> | Record<string, unknown>): boolean {
     const w = this.w;
     if (this.bin) w.byte(OP.EMPTY_DICT);
     else w.byte2(OP.MARK, OP.DICT);
     this.memoize(d);
-    const isMap = d instanceof Map;
-    const keys: unknown[] = isMap ? [...d.keys()] : Object.keys(d);
-    const n = keys.length;
-    const saveEntry = (k: unknown) => {
-      const value = isMap ? d.get(k) : d[k as string];
-      try {
-        this.save(k);
-        this.save(value);
-      } catch (e) {
-        throw within(e, keySegment(k));
-      }
-    };
-    if (!this.bin) {
-      for (const k of keys) {
-        saveEntry(k);
-        w.byte(OP.SETITEM);
-      }
-      return;
-    }
-    if (n === 0) return;
-    if (n === 1) {
-      saveEntry(keys[0]);
-      w.byte(OP.SETITEM);
-      return;
-    }
+    const keys: unknown[] = d instanceof Map ? [...d.keys()] : Object.keys(d);
+    if (keys.length === 0) return false;
     // As C's batch_dict_exact: a dict of exactly k*1000 items ends with an empty batch.
-    let i = 0;
-    for (;;) {
-      w.byte(OP.MARK);
-      const end = Math.min(i + BATCHSIZE, n);
-      const full = end - i === BATCHSIZE;
-      for (; i < end; i++) saveEntry(keys[i]);
-      w.byte(OP.SETITEMS);
-      if (!full) return;
-    }
+    const f = this.pushBatch(d, keys, KEYS, OP.SETITEMS, OP.SETITEM, SINGLE_WHOLE, true);
+    f.dict = d;
+    return true;
   }
 
-  private saveSet(s: Set<unknown>): void {
-    if (this.protocol < 4) {
-      this.saveSetAsReduce(BUILTINS_SET, s);
-      return;
+  private saveTuple(t: readonly unknown[]): boolean {
+    const n = t.length;
+    if (n === 0) {
+      if (this.bin) this.w.byte(OP.EMPTY_TUPLE);
+      else this.w.byte2(OP.MARK, OP.TUPLE);
+      return false;
     }
-    const w = this.w;
-    w.byte(OP.EMPTY_SET);
+    if (!(n <= 3 && this.protocol >= 2)) this.w.byte(OP.MARK);
+    this.push(F_SEQUENCE, t, t);
+    return true;
+  }
+
+  private saveSet(s: Set<unknown>): boolean {
+    if (this.protocol < 4) return this.saveSetAsReduce(BUILTINS_SET, s);
+    this.w.byte(OP.EMPTY_SET);
     this.memoize(s);
-    if (s.size === 0) return;
-    const items = [...s];
+    if (s.size === 0) return false;
     // As C's save_set: batches of 1000, and a set of k*1000 items ends with an empty batch.
-    let i = 0;
-    for (;;) {
-      w.byte(OP.MARK);
-      const end = Math.min(i + BATCHSIZE, items.length);
-      const full = end - i === BATCHSIZE;
-      this.saveSetItems(items, i, end);
-      i = end;
-      w.byte(OP.ADDITEMS);
-      if (!full) return;
-    }
+    this.pushBatch(s, [...s], ITEMS, OP.ADDITEMS, OP.ADDITEMS, SINGLE_NEVER, true);
+    return true;
   }
 
-  /** Protocols 0-3: `set(list)` / `frozenset(list)`, reporting a bad member as `{i}`. */
-  private saveSetAsReduce(cls: PyGlobal, s: Set<unknown>): void {
-    try {
-      this.saveReduce(cls, tuple([...s]), undefined, null, null, undefined, s);
-    } catch (e) {
-      // The member's error passed through the list ([i]), the args tuple ([0]) and the reduce.
-      if (e instanceof Unpicklable && e.segments.length >= 3) {
-        const [item, args, reduce] = e.segments.slice(-3);
-        if (args === '[0]' && reduce === '.<reduce>' && item?.startsWith('[')) {
-          e.segments.splice(-3, 3, `{${item.slice(1, -1)}}`);
-        }
-      }
-      throw e;
-    }
+  private saveFrozenSet(s: FrozenSet): boolean {
+    if (this.protocol < 4) return this.saveSetAsReduce(BUILTINS_FROZENSET, s);
+    this.w.byte(OP.MARK);
+    this.push(F_SEQUENCE, s, [...s]).label = LABEL_SET;
+    return true;
   }
 
-  private saveSetItems(items: readonly unknown[], from: number, to: number): void {
-    let i = from;
-    try {
-      for (; i < to; i++) this.save(items[i]);
-    } catch (e) {
-      throw within(e, `{${i}}`);
-    }
-  }
-
-  private saveFrozenSet(s: FrozenSet): void {
-    if (this.protocol < 4) {
-      this.saveSetAsReduce(BUILTINS_FROZENSET, s);
-      return;
-    }
-    const w = this.w;
-    w.byte(OP.MARK);
-    const items = [...s];
-    this.saveSetItems(items, 0, items.length);
-    const idx = this.memo.get(s);
-    if (idx !== undefined) {
-      w.byte(OP.POP_MARK);
-      this.writeGet(idx);
-      return;
-    }
-    w.byte(OP.FROZENSET);
-    this.memoize(s);
+  /** Protocols 0-3: `set(list)` / `frozenset(list)`; a bad member is reported as `{i}`. */
+  private saveSetAsReduce(cls: PyGlobal, s: Set<unknown>): boolean {
+    this.saveReduce(cls, tuple([...s]), undefined, null, null, undefined, s);
+    this.frames[this.depth - 1]!.label = LABEL_SET;
+    return true;
   }
 
   // --- globals and reduce ---------------------------------------------------------------------
 
-  private saveGlobal(g: PyGlobal): void {
+  private saveGlobal(g: PyGlobal): boolean {
     const w = this.w;
     let module = g.module;
     let name = g.name;
@@ -727,7 +809,7 @@ export class Pickler {
     const idx = this.globalMemo.get(memoKey);
     if (idx !== undefined) {
       this.writeGet(idx);
-      return;
+      return false;
     }
     if (this.protocol >= 2 && this.extensions !== undefined) {
       const code = this.extensions.codeOf(module, name);
@@ -740,49 +822,50 @@ export class Pickler {
           w.byte(OP.EXT4);
           w.i32(code);
         }
-        return;
+        return false;
       }
     }
     const dot = name.lastIndexOf('.');
     if (this.protocol >= 4) {
-      this.save(module);
-      this.saveFreshStr(name);
-      w.byte(OP.STACK_GLOBAL);
-    } else if (dot >= 0) {
+      this.push(F_ACTIONS, null, [
+        A_SAVE, module, '.<module>',
+        A_SAVE_FRESH, name, '.<name>',
+        A_BYTE, OP.STACK_GLOBAL, '',
+        A_MEMO_GLOBAL, memoKey, '',
+      ]); // prettier-ignore
+      return true;
+    }
+    if (dot >= 0) {
       // Protocols 0-3 cannot name a nested class: getattr(Outer, 'Inner').
       const parent = new PyGlobal(module, name.slice(0, dot));
-      this.saveReduce(
-        BUILTINS_GETATTR,
-        tuple<unknown>(parent, new FreshStr(name.slice(dot + 1))),
-        undefined,
-        null,
-        null,
-        undefined,
-        undefined,
-      );
-    } else {
-      if (this.fixImports) [module, name] = python2Name(module, name);
-      if (this.protocol < 3 && !(isAscii(module) && isAscii(name))) {
-        throw new Unpicklable(
-          ErrorCode.PROTOCOL,
-          `can't pickle global identifier '${g.module}.${g.name}' using pickle protocol ${this.protocol}`,
-        );
-      }
-      if (module.includes('\n') || name.includes('\n')) {
-        throw new Unpicklable(
-          ErrorCode.UNPICKLABLE,
-          `a global name cannot contain a newline: ${g.module}.${g.name}`,
-        );
-      }
-      w.byte(OP.GLOBAL);
-      stringnl_noescape_pair.write(w, `${module} ${name}`);
+      const args = tuple<unknown>(parent, new FreshStr(name.slice(dot + 1)));
+      this.saveReduce(BUILTINS_GETATTR, args, undefined, null, null, undefined, undefined);
+      const f = this.frames[this.depth - 1]!;
+      f.items = [...(f.items as unknown[]), A_MEMO_GLOBAL, memoKey, ''];
+      f.n = f.items.length;
+      return true;
     }
-    this.memoCount++;
-    this.writePut(this.memoCount - 1);
-    this.globalMemo.set(memoKey, this.memoCount - 1);
+    if (this.fixImports) [module, name] = python2Name(module, name);
+    if (this.protocol < 3 && !(isAscii(module) && isAscii(name))) {
+      throw new Unpicklable(
+        ErrorCode.PROTOCOL,
+        `can't pickle global identifier '${g.module}.${g.name}' using pickle protocol ${this.protocol}`,
+      );
+    }
+    if (module.includes('\n') || name.includes('\n')) {
+      throw new Unpicklable(
+        ErrorCode.UNPICKLABLE,
+        `a global name cannot contain a newline: ${g.module}.${g.name}`,
+      );
+    }
+    w.byte(OP.GLOBAL);
+    stringnl_noescape_pair.write(w, `${module} ${name}`);
+    this.globalMemo.set(memoKey, this.memoCount);
+    this.writePut(this.memoCount++);
+    return false;
   }
 
-  /** Python's `save_reduce`. `obj` is memoized after the call, as the object built. */
+  /** Python's `save_reduce`, as a list of actions. `obj` is memoized after the call. */
   private saveReduce(
     func: unknown,
     args: readonly unknown[],
@@ -791,199 +874,114 @@ export class Pickler {
     dictItems: Iterable<readonly [unknown, unknown]> | null,
     stateSetter: unknown,
     obj: unknown,
-  ): void {
-    const w = this.w;
+  ): boolean {
     const funcName =
       func instanceof PyGlobal ? func.name.slice(func.name.lastIndexOf('.') + 1) : '';
-    try {
-      if (this.protocol >= 4 && funcName === '__newobj_ex__') {
-        const [cls, clsArgs, kwargs] = args;
-        this.save(cls);
-        this.save(Array.isArray(clsArgs) ? asTuple(clsArgs) : clsArgs);
-        this.save(kwargs);
-        w.byte(OP.NEWOBJ_EX);
-      } else if (this.protocol >= 2 && funcName === '__newobj__') {
-        if (args.length === 0) {
-          throw new Unpicklable(
-            ErrorCode.BAD_OPTION,
-            '__newobj__ arguments must start with the class',
-          );
-        }
-        this.save(args[0]);
-        this.save(asTuple(args.slice(1)));
-        w.byte(OP.NEWOBJ);
-      } else {
-        this.save(func);
-        this.save(asTuple(args));
-        w.byte(OP.REDUCE);
+    const a: unknown[] = [];
+    if (this.protocol >= 4 && funcName === '__newobj_ex__') {
+      const [cls, clsArgs, kwargs] = args;
+      a.push(
+        A_SAVE,
+        cls,
+        '.<reduce>',
+        A_SAVE,
+        Array.isArray(clsArgs) ? asTuple(clsArgs) : clsArgs,
+        '.<reduce>',
+      );
+      a.push(A_SAVE, kwargs, '.<reduce>', A_BYTE, OP.NEWOBJ_EX, '');
+    } else if (this.protocol >= 2 && funcName === '__newobj__') {
+      if (args.length === 0) {
+        throw new Unpicklable(
+          ErrorCode.BAD_OPTION,
+          '__newobj__ arguments must start with the class',
+        );
       }
-    } catch (e) {
-      throw within(e, '.<reduce>');
+      a.push(A_SAVE, args[0], '.<reduce>', A_SAVE, asTuple(args.slice(1)), '.<reduce>');
+      a.push(A_BYTE, OP.NEWOBJ, '');
+    } else {
+      a.push(A_SAVE, func, '.<reduce>', A_SAVE, asTuple(args), '.<reduce>', A_BYTE, OP.REDUCE, '');
     }
-    if (obj !== undefined) {
-      const idx = this.memo.get(obj);
-      if (idx !== undefined) {
-        w.byte(OP.POP);
-        this.writeGet(idx);
-      } else {
-        this.memoize(obj);
-      }
-    }
-    if (listItems !== null) this.batchAppends(listItems);
-    if (dictItems !== null) this.batchSetItems(dictItems);
+    if (obj !== undefined) a.push(A_MEMO, obj, '');
+    if (listItems !== null) a.push(A_LIST_ITEMS, [...listItems], '');
+    if (dictItems !== null) a.push(A_DICT_ITEMS, [...dictItems], '');
     if (state !== undefined && state !== null) {
-      try {
-        if (stateSetter === undefined || stateSetter === null) {
-          this.save(state);
-          w.byte(OP.BUILD);
-        } else {
-          this.save(stateSetter);
-          this.save(obj);
-          this.save(state);
-          w.byte(OP.TUPLE2);
-          w.byte(OP.REDUCE);
-          w.byte(OP.POP);
-        }
-      } catch (e) {
-        throw within(e, '.<state>');
-      }
-    }
-  }
-
-  /** Items of a reduce value's list part, as C's `batch_list` (a lone last item uses APPEND). */
-  private batchAppends(items: Iterable<unknown>): void {
-    const w = this.w;
-    const all = [...items];
-    if (!this.bin) {
-      for (let i = 0; i < all.length; i++) {
-        this.saveItems(all, i, i + 1);
-        w.byte(OP.APPEND);
-      }
-      return;
-    }
-    for (let i = 0; i < all.length; i += BATCHSIZE) {
-      const end = Math.min(i + BATCHSIZE, all.length);
-      if (end - i === 1) {
-        this.saveItems(all, i, end);
-        w.byte(OP.APPEND);
+      if (stateSetter === undefined || stateSetter === null) {
+        a.push(A_SAVE, state, '.<state>', A_BYTE, OP.BUILD, '');
       } else {
-        w.byte(OP.MARK);
-        this.saveItems(all, i, end);
-        w.byte(OP.APPENDS);
+        // state_setter(obj, state), called for its effect: TUPLE2 REDUCE POP.
+        a.push(A_SAVE, stateSetter, '.<state>', A_SAVE, obj, '.<state>', A_SAVE, state, '.<state>');
+        a.push(A_BYTE, OP.TUPLE2, '', A_BYTE, OP.REDUCE, '', A_BYTE, OP.POP, '');
       }
     }
-  }
-
-  /** Pairs of a reduce value's dict part, as C's `batch_dict` (a lone last pair uses SETITEM). */
-  private batchSetItems(items: Iterable<readonly [unknown, unknown]>): void {
-    const w = this.w;
-    const all = [...items];
-    const savePair = (i: number) => {
-      const pair = all[i];
-      if (!Array.isArray(pair) || pair.length !== 2) {
-        throw new Unpicklable(ErrorCode.BAD_OPTION, 'dict items must be [key, value] pairs');
-      }
-      try {
-        this.save(pair[0]);
-        this.save(pair[1]);
-      } catch (e) {
-        throw within(e, keySegment(pair[0]));
-      }
-    };
-    if (!this.bin) {
-      for (let i = 0; i < all.length; i++) {
-        savePair(i);
-        w.byte(OP.SETITEM);
-      }
-      return;
-    }
-    for (let i = 0; i < all.length; i += BATCHSIZE) {
-      const end = Math.min(i + BATCHSIZE, all.length);
-      if (end - i === 1) {
-        savePair(i);
-        w.byte(OP.SETITEM);
-      } else {
-        w.byte(OP.MARK);
-        for (let j = i; j < end; j++) savePair(j);
-        w.byte(OP.SETITEMS);
-      }
-    }
+    this.push(F_ACTIONS, obj, a);
+    return true;
   }
 
   /** An inert object, written back the way the pickle built it. */
-  private savePyObject(o: PyObject): void {
-    const w = this.w;
+  private savePyObject(o: PyObject): boolean {
     const listItems = o.listItems.length > 0 ? o.listItems : null;
     const dictItems = o.dictItems.length > 0 ? o.dictItems : null;
     switch (o.kind) {
       case 'reduce':
-        this.saveReduce(o.cls, o.args, o.state, listItems, dictItems, o.stateSetter, o);
-        return;
-      case 'newobj':
-        this.saveReduce(
+        return this.saveReduce(o.cls, o.args, o.state, listItems, dictItems, o.stateSetter, o);
+      case 'newobj': {
+        const args = [o.cls, ...o.args];
+        return this.saveReduce(
           COPYREG_NEWOBJ,
-          [o.cls, ...o.args],
+          args,
           o.state,
           listItems,
           dictItems,
           o.stateSetter,
           o,
         );
-        return;
-      case 'newobj_ex':
-        this.saveReduce(
-          COPYREG_NEWOBJ_EX,
-          [o.cls, o.args, o.kwargs ?? {}],
-          o.state,
-          listItems,
-          dictItems,
-          o.stateSetter,
-          o,
-        );
-        return;
-      case 'inst':
-      case 'obj': {
-        // As Python 2's save_inst: OBJ in binary protocols, INST (named by text) in protocol 0.
-        const cls = o.cls;
-        if (!this.bin && !(cls instanceof PyGlobal)) {
-          this.saveReduce(cls, o.args, o.state, listItems, dictItems, undefined, o);
-          return;
-        }
-        w.byte(OP.MARK);
-        try {
-          if (this.bin) this.save(cls);
-          this.saveItems(o.args, 0, o.args.length);
-        } catch (e) {
-          throw within(e, '.args');
-        }
-        if (this.bin) w.byte(OP.OBJ);
-        else {
-          const g = cls as PyGlobal;
-          let [module, name] = [g.module, g.name];
-          if (this.fixImports) [module, name] = python2Name(module, name);
-          w.byte(OP.INST);
-          stringnl_noescape_pair.write(w, `${module} ${name}`);
-        }
-        const idx = this.memo.get(o);
-        if (idx !== undefined) {
-          w.byte(OP.POP);
-          this.writeGet(idx);
-        } else {
-          this.memoize(o);
-        }
-        if (listItems !== null) this.batchAppends(listItems);
-        if (dictItems !== null) this.batchSetItems(dictItems);
-        if (o.state !== undefined) {
-          try {
-            this.save(o.state);
-          } catch (e) {
-            throw within(e, '.state');
-          }
-          w.byte(OP.BUILD);
-        }
-        return;
       }
+      case 'newobj_ex': {
+        const args = [o.cls, o.args, o.kwargs ?? {}];
+        return this.saveReduce(
+          COPYREG_NEWOBJ_EX,
+          args,
+          o.state,
+          listItems,
+          dictItems,
+          o.stateSetter,
+          o,
+        );
+      }
+      default:
+        return this.saveInstance(o, listItems, dictItems);
     }
+  }
+
+  /** As Python 2's save_inst: OBJ in binary protocols, INST (named by text) in protocol 0. */
+  private saveInstance(
+    o: PyObject,
+    listItems: unknown[] | null,
+    dictItems: Array<[unknown, unknown]> | null,
+  ): boolean {
+    const cls = o.cls;
+    if (!this.bin && !(cls instanceof PyGlobal)) {
+      return this.saveReduce(cls, o.args, o.state, listItems, dictItems, undefined, o);
+    }
+    const a: unknown[] = [A_BYTE, OP.MARK, ''];
+    if (this.bin) a.push(A_SAVE, cls, '.cls');
+    o.args.forEach((arg, i) => a.push(A_SAVE, arg, `.args[${i}]`));
+    if (this.bin) a.push(A_BYTE, OP.OBJ, '');
+    else {
+      const g = cls as PyGlobal;
+      let [module, name] = [g.module, g.name];
+      if (this.fixImports) [module, name] = python2Name(module, name);
+      const text = new Writer(module.length + name.length + 3);
+      text.byte(OP.INST);
+      stringnl_noescape_pair.write(text, `${module} ${name}`);
+      a.push(A_BYTES, text.finish(0), '');
+    }
+    a.push(A_MEMO, o, '');
+    if (listItems !== null) a.push(A_LIST_ITEMS, listItems, '');
+    if (dictItems !== null) a.push(A_DICT_ITEMS, dictItems, '');
+    if (o.state !== undefined) a.push(A_SAVE, o.state, '.state', A_BYTE, OP.BUILD, '');
+    this.push(F_ACTIONS, o, a);
+    return true;
   }
 
   // --- memo -----------------------------------------------------------------------------------
@@ -1039,20 +1037,6 @@ function asTuple(items: readonly unknown[]): Tuple {
   const t = new Tuple();
   for (let i = 0; i < items.length; i++) t[i] = items[i];
   return t;
-}
-
-function toPicklingError(e: unknown): unknown {
-  if (e instanceof Unpicklable) {
-    const path = 'value' + e.segments.reverse().join('');
-    return new PicklingError(e.code, e.reason, { path });
-  }
-  if (e instanceof RangeError && /call stack/i.test(e.message)) {
-    return new PicklingError(ErrorCode.LIMIT_EXCEEDED, 'value nested too deeply to pickle', {
-      cause: e,
-    });
-  }
-  if (e instanceof PickleError) return e;
-  return e;
 }
 
 /**
