@@ -74,11 +74,16 @@ export function decodeLong(data: Uint8Array, start: number, end: number): number
     if (data[end - 1]! >= 0x80) v -= 2 ** (8 * n);
     return v;
   }
-  let v = 0n;
-  for (let i = end - 1; i >= start; i--) v = (v << 8n) | BigInt(data[i]!);
+  // Through hex text: linear in the length, where shifting a growing bigint byte by byte
+  // would be quadratic (a 1 MB LONG4 took seconds).
+  let hex = '';
+  for (let i = end - 1; i >= start; i--) hex += HEX[data[i]!];
+  let v = BigInt('0x' + hex);
   if (data[end - 1]! >= 0x80) v -= 1n << BigInt(8 * n);
   return Number.MIN_SAFE_INTEGER <= v && v <= Number.MAX_SAFE_INTEGER ? Number(v) : v;
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The shortest two's-complement little-endian bytes of `x`, as Python's `encode_long`. */
 export function encodeLong(x: number | bigint): Uint8Array {
@@ -86,13 +91,16 @@ export function encodeLong(x: number | bigint): Uint8Array {
   if (v === 0n) return new Uint8Array(0);
   const neg = v < 0n;
   // bit_length() of |x|, then (bit_length >> 3) + 1 bytes, as CPython computes it.
-  const bitLength = (neg ? -v : v).toString(2).length;
+  const absHex = (neg ? -v : v).toString(16);
+  const bitLength = (absHex.length - 1) * 4 + Number.parseInt(absHex[0]!, 16).toString(2).length;
   let nbytes = (bitLength >> 3) + 1;
   if (neg) v += 1n << BigInt(8 * nbytes);
+  // Bytes from hex text: linear, where peeling bytes off a bigint would be quadratic.
+  const hex = v.toString(16).padStart(nbytes * 2, '0');
   const out = new Uint8Array(nbytes);
   for (let i = 0; i < nbytes; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
+    const j = hex.length - 2 * (i + 1);
+    out[i] = Number.parseInt(hex.slice(j, j + 2), 16);
   }
   if (neg && nbytes > 1 && out[nbytes - 1] === 0xff && (out[nbytes - 2]! & 0x80) !== 0) {
     nbytes--;
