@@ -22,7 +22,7 @@ export class Complex {
   toString(): string {
     const im = `${numberText(this.im)}j`;
     if (this.re === 0 && !Object.is(this.re, -0)) return im;
-    const sign = this.im < 0 || Object.is(this.im, -0) || Number.isNaN(this.im) ? '' : '+';
+    const sign = this.im < 0 || Object.is(this.im, -0) ? '' : '+';
     return `(${numberText(this.re)}${sign}${im})`;
   }
 }
