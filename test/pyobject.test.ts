@@ -164,7 +164,12 @@ function expectedFromPartial(info: Tagged): PyObject {
   const [partialReduce, state] = fromTagged(info) as Tuple;
   const [, , partialState] = partialReduce as Tuple;
   const [func, args, keywords, dict] = partialState as Tuple;
-  const partial = new Partial(func, [...(args as Tuple)], keywords as Record<string, unknown> | null, dict);
+  const partial = new Partial(
+    func,
+    [...(args as Tuple)],
+    keywords as Record<string, unknown> | null,
+    dict,
+  );
   return pyObject(partial, tuple(), 'reduce', { state });
 }
 

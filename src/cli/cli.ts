@@ -49,7 +49,7 @@ function write(stream: CliIO['stderr'], text: string): Promise<void> {
 }
 
 /** Runs the command line `argv` (without `node` and the script); resolves to the exit status. */
-export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCode> {
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined) {
     await write(io.stderr, mainHelp());
@@ -76,7 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
   return runCommand(command, rest, io);
 }
 
-async function runCommand(command: Command, argv: readonly string[], io: CliIO): Promise<ExitCode> {
+async function runCommand(command: Command, argv: readonly string[], io: CliIO): Promise<number> {
   const fail = async (code: ExitCode, message: string) => {
     await write(io.stderr, `pickle ${command.name}: ${message}\n`);
     return code;
@@ -87,8 +87,12 @@ async function runCommand(command: Command, argv: readonly string[], io: CliIO):
       await write(io.stdout, helpText(command));
       return ExitCode.OK;
     }
-    await command.run({ values: parsed.values, positionals: parsed.positionals, io });
-    return ExitCode.OK;
+    const status = await command.run({
+      values: parsed.values,
+      positionals: parsed.positionals,
+      io,
+    });
+    return status ?? ExitCode.OK;
   } catch (e) {
     if (e instanceof OutputClosed) return ExitCode.OK;
     if (e instanceof UsageError) {

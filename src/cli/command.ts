@@ -28,7 +28,8 @@ export interface Command {
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** How many positional arguments the command takes. */
   readonly positionals: { readonly min: number; readonly max: number };
-  run(context: CommandContext): Promise<void>;
+  /** Runs the command; a number is its exit status (`pickle scan`'s verdict), else 0. */
+  run(context: CommandContext): Promise<void | number>;
 }
 
 const HELP: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help and exit' };

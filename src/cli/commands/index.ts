@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { convert } from './convert.js';
 import { dis } from './dis.js';
 import { optimize } from './optimize.js';
+import { scan } from './scan.js';
 import { show } from './show.js';
 
-export const COMMANDS: readonly Command[] = [show, dis, convert, optimize];
+export const COMMANDS: readonly Command[] = [show, dis, convert, optimize, scan];
