@@ -19,6 +19,8 @@ export {
   loads,
   loadAll,
   Unpickler,
+  StreamUnpickler,
+  type ChunkSource,
   type UnpicklerOptions,
   type BytesLike,
 } from './core/unpickler.js';

@@ -23,6 +23,8 @@ export const ErrorCode = {
   /** An opcode's stack operands have the wrong type (APPEND to a non-list, ...). */
   BAD_OPERAND: 'BAD_OPERAND',
   FRAME: 'FRAME',
+  /** Compressed input (gzip, bz2, xz, zstd) is corrupt; see the error's `cause`. */
+  COMPRESSION: 'COMPRESSION',
   EXTENSION_MISSING: 'EXTENSION_MISSING',
   PERSISTENT_LOAD: 'PERSISTENT_LOAD',
   BUFFERS: 'BUFFERS',

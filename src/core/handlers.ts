@@ -177,7 +177,12 @@ export const HANDLERS = {
   BYTEARRAY8: (m) => {
     const n = m.r.u64();
     const p = m.r.skip(n);
-    m.stack.push(ByteArray.copyOf(m.r.data.subarray(p, p + n)));
+    const d = m.r.data;
+    m.stack.push(
+      m.r.shareInput
+        ? new ByteArray(d.buffer as ArrayBuffer, d.byteOffset + p, n)
+        : ByteArray.copyOf(d.subarray(p, p + n)),
+    );
   },
   NEXT_BUFFER: (m) => m.stack.push(m.nextBuffer()),
   READONLY_BUFFER: (m) => {

@@ -50,6 +50,12 @@ export interface UnpicklerOptions {
   registry?: Registry;
   /** Extension codes for EXT1/EXT2/EXT4. Defaults to none. */
   extensions?: ExtensionRegistry;
+  /**
+   * `bytes` and `bytearray` values (and numpy arrays built on them) view the input instead of
+   * copying it, so they change if the input does. `Unpickler`/`loads` only: a stream's input is
+   * not kept. Defaults to `false`.
+   */
+  zeroCopy?: boolean;
 }
 
 export type Handler = (m: Machine) => void;

@@ -157,10 +157,13 @@ export class Reader {
     return p;
   }
 
-  /** A copy of the next `n` bytes. */
+  /** Whether `bytes()` returns views of the input instead of copies (the `zeroCopy` option). */
+  shareInput = false;
+
+  /** The next `n` bytes: a copy, or a view of the input when `shareInput` is set. */
   bytes(n: number): Uint8Array {
     const p = this.skip(n);
-    return this.data.slice(p, p + n);
+    return this.shareInput ? this.data.subarray(p, p + n) : this.data.slice(p, p + n);
   }
 
   /**

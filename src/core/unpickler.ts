@@ -74,6 +74,7 @@ export class Unpickler {
 
   constructor(data: BytesLike, options: UnpicklerOptions = {}) {
     this.reader = new Reader(toUint8Array(data));
+    this.reader.shareInput = options.zeroCopy === true;
     this.machine = new Machine(this.reader, options);
     this.dispatch = options.exact ? EXACT_DISPATCH : DISPATCH;
   }
@@ -165,6 +166,8 @@ export type ChunkSource =
 const LARGE_PAYLOAD = 1 << 20;
 /** The first window; it grows to the largest opcode that has to be buffered whole. */
 const INITIAL_WINDOW = 1 << 16;
+/** Chunks this large are read in place rather than copied into the window. */
+const ADOPT_CHUNK = 1 << 20;
 
 /** The opcodes whose large payloads bypass the window: their header size and value. */
 const DIRECT_PAYLOADS: ReadonlyMap<
@@ -216,6 +219,8 @@ export class StreamUnpickler {
   private readonly dispatch: typeof DISPATCH;
   private readonly chunks: AsyncIterator<Uint8Array, void, undefined>;
   private ended = false;
+  /** False while the window is a caller's chunk, which must not be written to. */
+  private windowIsOurs = true;
   /** A load is running (loads on one stream must not overlap). */
   private busy = false;
 
@@ -323,21 +328,32 @@ export class StreamUnpickler {
     const keep = r.pos;
     const live = r.end - keep;
     let data = r.data;
-    if (live + chunk.length > data.length) {
-      const grown = new Uint8Array(Math.max(2 * (live + chunk.length), INITIAL_WINDOW));
-      grown.set(data.subarray(keep, r.end));
-      data = grown;
-    } else if (r.end + chunk.length > data.length || live === 0) {
-      data.copyWithin(0, keep, r.end);
-    } else {
+    if (live === 0 && chunk.length >= ADOPT_CHUNK) {
+      // A large chunk with nothing left to keep becomes the window as it is: no copy. It is
+      // never written to (values are copied out of it), and the next chunk moves to a new window.
+      r.pos = r.opStart = 0;
+      r.setWindow(chunk, chunk.length, r.base + keep, true);
+      this.windowIsOurs = false;
+      return;
+    }
+    if (this.windowIsOurs && r.end + chunk.length <= data.length) {
       data.set(chunk, r.end);
       r.setWindow(data, r.end + chunk.length, r.base, true);
       return;
     }
+    const size = live + chunk.length;
+    if (!this.windowIsOurs || size > data.length) {
+      const grown = new Uint8Array(Math.max(size < ADOPT_CHUNK ? 2 * size : size, INITIAL_WINDOW));
+      grown.set(data.subarray(keep, r.end));
+      data = grown;
+      this.windowIsOurs = true;
+    } else {
+      data.copyWithin(0, keep, r.end);
+    }
     data.set(chunk, live);
     r.pos -= keep;
     r.opStart -= keep;
-    r.setWindow(data, live + chunk.length, r.base + keep, true);
+    r.setWindow(data, size, r.base + keep, true);
   }
 
   /**
