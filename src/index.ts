@@ -22,8 +22,10 @@ export {
   StreamUnpickler,
   type ChunkSource,
   type UnpicklerOptions,
+  type StreamUnpicklerOptions,
   type BytesLike,
 } from './core/unpickler.js';
+export { DEFAULT_LIMITS, type UnpicklerLimits, type LimitOptions } from './core/limits.js';
 export {
   PickleError,
   PicklingError,

@@ -335,33 +335,8 @@ describe('fixtures: Python 2 pickles load as in Python 3', () => {
   });
 });
 
-/**
- * Where pickle-ts is stricter than CPython on purpose (see README, Security): CPython returns the
- * top of the stack at STOP even with a MARK open or other values below it; pickle-ts refuses.
- */
-const STRICTER_AT_STOP: Record<string, string> = {
-  mark_open_at_stop: 'MARK left open at STOP',
-  values_left_at_stop: '2 values left on the stack at STOP',
-};
-
 describe('fixtures: hand-made pickles load as in Python 3', () => {
   for (const f of expected.handmade) {
-    const stricter = STRICTER_AT_STOP[f.name];
-    if (stricter !== undefined) {
-      test(`${f.name}: ${f.description} (CPython accepts it; pickle-ts refuses: BAD_STACK)`, () => {
-        assert.ok(!('error' in f.results.latin1), 'CPython loads this fixture');
-        for (const encoding of ENCODINGS) {
-          assert.throws(
-            () => loads(read(f.file), options(f, encoding, false)),
-            (e: unknown) =>
-              e instanceof UnpicklingError &&
-              e.code === 'BAD_STACK' &&
-              e.reason.startsWith(stricter),
-          );
-        }
-      });
-      continue;
-    }
     test(`${f.name}: ${f.description}`, () => {
       const bad = mismatches(f);
       assert.deepEqual(bad, [], `${f.file}:\n  ${bad.join('\n  ')}`);

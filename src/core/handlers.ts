@@ -67,12 +67,32 @@ function narrow(v: bigint): number | bigint {
   return v >= Number.MIN_SAFE_INTEGER && v <= Number.MAX_SAFE_INTEGER ? Number(v) : v;
 }
 
+/**
+ * CPython's limit on converting decimal text to an int (`sys.set_int_max_str_digits`): the
+ * conversion is quadratic. Bases 2, 8 and 16 are linear and not limited.
+ */
+function checkIntDigits(m: Machine, text: string): void {
+  const max = m.limits.maxIntDigits;
+  if (text.length <= max) return;
+  const t = text.trim().replace(/^[+-]/, '');
+  if (/^0[xXoObB]/.test(t)) return;
+  const digits = t.replace(/_/g, '').length;
+  if (digits > max) {
+    throw m.overLimit(
+      'maxIntDigits',
+      `an int of ${digits} decimal digits (Python's limit is 4300)`,
+    );
+  }
+}
+
 /** INT: C's `strtol(s, 0)` first (so "010" is octal 8), then `int(s, 0)`; "00"/"01" are bools. */
 function readInt(m: Machine): boolean | bigint {
   const line = lineText(m);
   const text = cString(line);
   const { value, rest } = strtol0(text);
   if (value === undefined || rest !== '') {
+    checkIntDigits(m, text);
+    m.charge(text.length >> 1);
     return parse(m, ErrorCode.BAD_ARGUMENT, () => {
       try {
         return parsePyInt(text, 0);
@@ -91,13 +111,34 @@ function readLong(m: Machine): bigint {
   let text = lineText(m);
   if (text.endsWith('L')) text = text.slice(0, -1);
   const digits = cString(text);
+  checkIntDigits(m, digits);
+  m.charge(digits.length >> 1);
   return parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(digits, 0));
+}
+
+/** LONG4, its size checked against `maxLongBytes` before it is read. */
+function readLong4(m: Machine, exact: boolean): number | bigint {
+  const r = m.r;
+  // A length past the input is truncation (as in CPython), found by the read below.
+  if (r.remaining >= 4) {
+    const n = r.view.getInt32(r.pos, true);
+    if (n > 0 && n <= r.remaining - 4) {
+      if (n > m.limits.maxLongBytes) throw m.overLimit('maxLongBytes', `an int of ${n} bytes`);
+      m.charge(n);
+    }
+  }
+  const v = long4.read(r);
+  return exact ? BigInt(v) : v;
 }
 
 /** GET/PUT index: `int(s)` in base 10. */
 function readMemoIndex(m: Machine, op: string): number {
   const v = parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyInt(cString(lineText(m)), 10));
-  if (v < 0n) throw m.error(ErrorCode.BAD_ARGUMENT, `negative ${op} argument`);
+  if (v < 0n) {
+    // CPython looks a negative GET up (and finds nothing); it refuses a negative PUT.
+    if (op === 'GET') throw m.error(ErrorCode.MEMO_MISSING, `Memo value not found at index ${v}`);
+    throw m.error(ErrorCode.BAD_ARGUMENT, `negative ${op} argument`);
+  }
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw m.error(ErrorCode.BAD_ARGUMENT, `${op} index too large: ${v}`);
   }
@@ -107,12 +148,14 @@ function readMemoIndex(m: Machine, op: string): number {
 /** A Python 2 `str`, decoded with the `encoding` and `errors` options. */
 function python2String(m: Machine, bytes: Uint8Array): string | Uint8Array {
   if (normalizeEncoding(m.encoding) === 'bytes') return bytes;
+  m.charge(bytes.length);
   return parse(m, ErrorCode.BAD_ENCODING, () => decode8bit(bytes, m.encoding, m.errors));
 }
 
 function utf8(m: Machine, size: number): string {
   const r = m.r;
   const p = r.skip(size);
+  m.charge(size);
   return parse(m, ErrorCode.BAD_ENCODING, () => decodeUtf8(r.data, p, p + size));
 }
 
@@ -151,7 +194,7 @@ export const HANDLERS = {
   BININT2: (m) => m.stack.push(uint2.read(m.r)),
   LONG: (m) => m.stack.push(narrow(readLong(m))),
   LONG1: (m) => m.stack.push(long1.read(m.r)),
-  LONG4: (m) => m.stack.push(long4.read(m.r)),
+  LONG4: (m) => m.stack.push(readLong4(m, false)),
 
   // --- Python 2 str, bytes, bytearray, buffers ----------------------------------------------
   STRING: (m) => {
@@ -201,7 +244,11 @@ export const HANDLERS = {
   NEWFALSE: (m) => m.stack.push(false),
 
   // --- str ----------------------------------------------------------------------------------
-  UNICODE: (m) => m.stack.push(unicodestringnl.read(m.r)),
+  UNICODE: (m) => {
+    const v = unicodestringnl.read(m.r);
+    m.charge(v.length);
+    m.stack.push(v);
+  },
   SHORT_BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u8())),
   BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u32())),
   BINUNICODE8: (m) => m.stack.push(utf8(m, m.r.u64())),
@@ -230,6 +277,7 @@ export const HANDLERS = {
   EMPTY_TUPLE: (m) => m.stack.push(new Tuple()),
   TUPLE: (m) => {
     const k = m.popMark();
+    m.checkItems(m.stack.length - k, 'tuple');
     const t = tupleFrom(m.stack, k);
     m.stack.length = k;
     m.stack.push(t);
@@ -342,6 +390,7 @@ export const HANDLERS = {
     const module = globalLine(m, true);
     const name = globalLine(m, true);
     const k = m.popMark();
+    m.checkItems(m.stack.length - k, 'tuple');
     const args = tupleFrom(m.stack, k);
     m.stack.length = k;
     m.stack.push(m.instantiate(m.findClass(module, name), args, 'inst'));
@@ -350,6 +399,7 @@ export const HANDLERS = {
     const k = m.popMark();
     if (m.stack.length - k < 1) m.underflow();
     const cls = m.stack[k];
+    m.checkItems(m.stack.length - k - 1, 'tuple');
     const args = tupleFrom(m.stack, k + 1);
     m.stack.length = k;
     m.stack.push(m.instantiate(cls, args, 'obj'));
@@ -406,7 +456,7 @@ const EXACT_HANDLERS: Partial<Record<OpName, Handler>> = {
   BININT2: (m) => m.stack.push(BigInt(uint2.read(m.r))),
   LONG: (m) => m.stack.push(readLong(m)),
   LONG1: (m) => m.stack.push(BigInt(long1.read(m.r))),
-  LONG4: (m) => m.stack.push(BigInt(long4.read(m.r))),
+  LONG4: (m) => m.stack.push(readLong4(m, true)),
 };
 
 function buildDispatch(

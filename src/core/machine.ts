@@ -15,6 +15,14 @@ import { Partial } from './python/builtins.js';
 import { PyGlobal, PyObject, type PyObjectKind } from './python/object.js';
 import { Tuple } from './python/tuple.js';
 import { typeName } from './python/typename.js';
+import {
+  DEFAULT_LIMITS,
+  resolveLimits,
+  type LimitName,
+  type LimitOptions,
+  type UnpicklerLimits,
+} from './limits.js';
+import { nestingDepthOver } from './depth.js';
 
 /** Options shared by `loads`, `loadAll` and `Unpickler`. */
 export interface UnpicklerOptions {
@@ -56,6 +64,11 @@ export interface UnpicklerOptions {
    * not kept. Defaults to `false`.
    */
   zeroCopy?: boolean;
+  /**
+   * Resource limits (see `UnpicklerLimits`); any you leave out keep their `DEFAULT_LIMITS` value.
+   * A load that passes one fails with code `LIMIT_EXCEEDED`.
+   */
+  limits?: LimitOptions;
 }
 
 export type Handler = (m: Machine) => void;
@@ -99,6 +112,12 @@ export class Machine {
   /** The inert object the last REDUCE built: a POP right after it may be a state setter call. */
   lastReduced: PyObject | null = null;
 
+  readonly limits: UnpicklerLimits;
+  /** Estimated heap bytes the values built so far take (see `HEAP_COST`). */
+  heap = 0;
+  /** `heap` may grow to this before a checkpoint must fail the load. */
+  readonly maxHeap: number;
+
   constructor(reader: Reader, options: UnpicklerOptions) {
     this.r = reader;
     this.exact = options.exact ?? false;
@@ -110,6 +129,56 @@ export class Machine {
     this.findClassHook = options.findClass;
     this.registry = options.registry;
     this.extensions = options.extensions ?? emptyExtensions;
+    this.limits = resolveLimits(options.limits);
+    this.maxHeap = this.limits.maxHeapBytes;
+  }
+
+  /** A `LIMIT_EXCEEDED` error that says which limit and how to raise it. */
+  overLimit(name: LimitName, what: string): UnpicklingError {
+    const limit = this.limits[name];
+    return this.error(
+      ErrorCode.LIMIT_EXCEEDED,
+      `${what}: more than the ${name} limit of ${limit.toLocaleString('en-US')}` +
+        (limit === DEFAULT_LIMITS[name] ? ' (the default)' : '') +
+        `; raise it with the option limits: { ${name}: ... } if you trust this input`,
+    );
+  }
+
+  /** Adds `n` bytes to the heap estimate, failing at once if that passes `maxHeapBytes`. */
+  charge(n: number): void {
+    if ((this.heap += n) > this.maxHeap) {
+      throw this.overLimit('maxHeapBytes', 'the loaded values would take too much memory');
+    }
+  }
+
+  /**
+   * Run every 64 KiB of input and at STOP: the limits that the handlers do not check one by one
+   * (the heap estimate, which the decode loop adds to per opcode, and the stack's size).
+   */
+  checkpoint(): void {
+    if (this.heap > this.maxHeap) {
+      throw this.overLimit('maxHeapBytes', 'the loaded values would take too much memory');
+    }
+    if (this.stack.length > this.limits.maxItems) {
+      throw this.overLimit('maxItems', `${this.stack.length} values on the unpickling stack`);
+    }
+  }
+
+  /** Fails if a container of `n` items would pass `maxItems`. */
+  checkItems(n: number, what: string): void {
+    if (n > this.limits.maxItems) throw this.overLimit('maxItems', `a ${what} of ${n} items`);
+  }
+
+  /** After STOP: the `maxDepth` check, walking the value only when it could be that deep. */
+  checkDepth(value: unknown): void {
+    const max = this.limits.maxDepth;
+    if (max === Infinity || typeof value !== 'object' || value === null) return;
+    // Every container charges at least 48 bytes, so there are at most heap/48 of them.
+    if (this.heap / 48 <= max) return;
+    const depth = nestingDepthOver(value, max);
+    if (depth !== undefined) {
+      throw this.overLimit('maxDepth', `a value nested ${depth} deep`);
+    }
   }
 
   error(code: ErrorCode, message: string, cause?: unknown): UnpicklingError {
@@ -148,6 +217,7 @@ export class Machine {
   /** The items above the innermost MARK, removed from the stack. */
   popMarkItems(): unknown[] {
     const k = this.popMark();
+    this.checkItems(this.stack.length - k, 'list, dict or set');
     const items = this.stack.slice(k);
     this.stack.length = k;
     return items;
@@ -163,7 +233,8 @@ export class Machine {
   // --- memo ---------------------------------------------------------------------------------
 
   memoGet(i: number): unknown {
-    let v = i < 0x1000000 ? this.memo[i] : this.bigMemo?.get(i);
+    let v = this.memo[i];
+    if (v === undefined && this.bigMemo !== null) v = this.bigMemo.get(i);
     if (v === undefined) {
       throw this.error(ErrorCode.MEMO_MISSING, `Memo value not found at index ${i}`);
     }
@@ -172,13 +243,30 @@ export class Machine {
   }
 
   memoPut(i: number, v: unknown): void {
-    if (i < 0x1000000) {
-      if (this.memo[i] === undefined) this.memoCount++;
-      this.memo[i] = v;
+    // Dense indices (every pickler writes 0, 1, 2, ...) live in the array; any other goes to a
+    // Map, so that holes cost nothing. CPython's memo is an array, so a huge index is a
+    // MemoryError there; here it is past maxMemo.
+    if (i >= this.limits.maxMemo) throw this.overLimit('maxMemo', `memo index ${i}`);
+    const memo = this.memo;
+    if (i < memo.length) {
+      if (memo[i] === undefined && !this.bigMemo?.delete(i)) this.addMemo();
+      memo[i] = v;
+    } else if (i === memo.length) {
+      if (!this.bigMemo?.delete(i)) this.addMemo();
+      memo.push(v);
     } else {
       this.bigMemo ??= new Map();
-      if (!this.bigMemo.has(i)) this.memoCount++;
+      if (!this.bigMemo.has(i)) {
+        this.addMemo();
+        this.charge(48);
+      }
       this.bigMemo.set(i, v);
+    }
+  }
+
+  private addMemo(): void {
+    if (++this.memoCount > this.limits.maxMemo) {
+      throw this.overLimit('maxMemo', `${this.memoCount} memo entries`);
     }
   }
 
@@ -199,6 +287,14 @@ export class Machine {
     if (this.proto < 3 && this.fixImports) [module, name] = python3Name(module, name);
     const k = `${module}\n${name}`;
     if (this.globals.has(k)) return this.globals.get(k);
+    // What Python's import and getattr reject, whatever the module.
+    if (module === '') throw this.error(ErrorCode.BAD_ARGUMENT, 'Empty module name');
+    if (name.split('.').includes('')) {
+      throw this.error(
+        ErrorCode.BAD_ARGUMENT,
+        `Can't get attribute '${name}' on module '${module}'`,
+      );
+    }
     let g: unknown;
     if (this.findClassHook) {
       try {
@@ -336,6 +432,12 @@ export class Machine {
       );
     }
     if (cls instanceof PyGlobal) {
+      if (cls.module === 'builtins' && BUILTIN_FUNCTIONS.has(cls.name)) {
+        throw this.error(
+          ErrorCode.BAD_OPERAND,
+          `${op} class argument must be a type, not builtin_function_or_method`,
+        );
+      }
       const construct = cls.construct;
       if (construct !== undefined) {
         const v = this.run(() => construct(args, kwargs ?? {}));
@@ -397,6 +499,8 @@ export class Machine {
     const restore =
       typeof inst === 'object' && inst !== null ? this.bindingFor(inst)?.restore : undefined;
     if (restore === undefined) {
+      // Without __setstate__, Python's BUILD sets nothing for a None state, whatever the object.
+      if (state === null) return;
       throw this.error(
         ErrorCode.BAD_OPERAND,
         `cannot BUILD a ${typeName(inst)}: it has no state to set`,
@@ -415,6 +519,9 @@ export class Machine {
   appendItems(target: unknown, from: number): void {
     const stack = this.stack;
     if (Array.isArray(target) && !(target instanceof Tuple)) {
+      if (target.length + stack.length - from > this.limits.maxItems) {
+        this.checkItems(target.length + stack.length - from, 'list');
+      }
       for (let i = from; i < stack.length; i++) target.push(stack[i]);
     } else if (target instanceof PyObject) {
       for (let i = from; i < stack.length; i++) target.listItems.push(stack[i]);
@@ -451,11 +558,15 @@ export class Machine {
       target = this.promote(obj, targetIndex);
     }
     if (target instanceof Map) {
+      this.checkItems(target.size + (stack.length - i) / 2, 'dict');
       for (; i < stack.length; i += 2) {
         const k = stack[i];
         this.checkHashable(k);
         target.set(k, stack[i + 1]);
       }
+    } else if (Array.isArray(target) && !(target instanceof Tuple)) {
+      // SETITEM on a list is `list[i] = v` in Python.
+      for (; i < stack.length; i += 2) this.setListItem(target, stack[i], stack[i + 1]);
     } else if (target instanceof PyObject) {
       for (; i < stack.length; i += 2) target.dictItems.push([stack[i], stack[i + 1]]);
     } else {
@@ -471,6 +582,25 @@ export class Machine {
       this.run(() => setItems(target as never, pairs));
     }
     stack.length = from;
+  }
+
+  /** `list[index] = value`, with Python's index rules. */
+  private setListItem(list: unknown[], index: unknown, value: unknown): void {
+    let i: number;
+    if (typeof index === 'number' && Number.isInteger(index)) i = index;
+    else if (typeof index === 'bigint') i = Number(index);
+    else if (typeof index === 'boolean') i = index ? 1 : 0;
+    else {
+      throw this.error(
+        ErrorCode.BAD_OPERAND,
+        `list indices must be integers or slices, not ${typeName(index)}`,
+      );
+    }
+    if (i < 0) i += list.length;
+    if (!(i >= 0 && i < list.length)) {
+      throw this.error(ErrorCode.BAD_OPERAND, 'list assignment index out of range');
+    }
+    list[i] = value;
   }
 
   /** A new dict from alternating keys and values. */
@@ -491,6 +621,7 @@ export class Machine {
       for (let i = 0; i < items.length; i += 2) obj[items[i] as string] = items[i + 1];
       return obj;
     }
+    this.checkItems(items.length / 2, 'dict');
     const m = new Map<unknown, unknown>();
     for (let i = 0; i < items.length; i += 2) {
       this.checkHashable(items[i]);
@@ -522,6 +653,7 @@ export class Machine {
     if (!(target instanceof Set) || target instanceof FrozenSet) {
       throw this.error(ErrorCode.BAD_OPERAND, `cannot add items to a ${typeName(target)}`);
     }
+    this.checkItems(target.size + stack.length - from, 'set');
     for (let i = from; i < stack.length; i++) {
       this.checkHashable(stack[i]);
       target.add(stack[i]);
@@ -532,12 +664,24 @@ export class Machine {
   /** Rejects keys and set members Python could not hash (lists, dicts, sets, bytearrays). */
   checkHashable(v: unknown): void {
     if (typeof v !== 'object' || v === null) return;
-    let bad: string | undefined;
-    if (Array.isArray(v)) bad = v instanceof Tuple ? undefined : 'list';
-    else if (v instanceof Map || isDictObject(v)) bad = 'dict';
-    else if (v instanceof Set) bad = v instanceof FrozenSet ? undefined : 'set';
-    else if (v instanceof ByteArray) bad = 'bytearray';
-    if (bad) throw this.error(ErrorCode.BAD_OPERAND, `unhashable type: '${bad}'`);
+    const bad = unhashable(v);
+    if (bad === undefined) return;
+    if (bad !== 'tuple') throw this.error(ErrorCode.BAD_OPERAND, `unhashable type: '${bad}'`);
+    // A tuple hashes its items: look inside, without recursion (tuples may nest deeply).
+    const todo: unknown[] = [v];
+    const seen = new Set<object>();
+    while (todo.length > 0) {
+      const t = todo.pop() as Tuple;
+      if (seen.has(t)) continue;
+      seen.add(t);
+      for (const x of t) {
+        if (typeof x !== 'object' || x === null) continue;
+        const b = unhashable(x);
+        if (b === 'tuple') todo.push(x);
+        else if (b !== undefined)
+          throw this.error(ErrorCode.BAD_OPERAND, `unhashable type: '${b}'`);
+      }
+    }
   }
 
   // --- after STOP ---------------------------------------------------------------------------
@@ -581,6 +725,28 @@ export class Machine {
     return result;
   }
 }
+
+/** Why Python could not hash `v`: its type name, 'tuple' if its items decide, else undefined. */
+function unhashable(v: object): string | undefined {
+  if (Array.isArray(v)) return v instanceof Tuple ? (v.length > 0 ? 'tuple' : undefined) : 'list';
+  if (v instanceof Map || isDictObject(v)) return 'dict';
+  if (v instanceof Set) return v instanceof FrozenSet ? undefined : 'set';
+  if (v instanceof ByteArray) return 'bytearray';
+  return undefined;
+}
+
+/**
+ * The functions (not types) of Python's `builtins` module: NEWOBJ on one of them fails in Python
+ * ("must be a type"), so it fails here too rather than giving an inert object.
+ */
+const BUILTIN_FUNCTIONS: ReadonlySet<string> = new Set(
+  (
+    '__build_class__ __import__ abs aiter all anext any ascii bin breakpoint callable chr ' +
+    'compile delattr dir divmod eval exec format getattr globals hasattr hash hex id input ' +
+    'isinstance issubclass iter len locals max min next oct open ord pow print repr round ' +
+    'setattr sorted sum vars'
+  ).split(' '),
+);
 
 function isDictValue(v: unknown): boolean {
   return (

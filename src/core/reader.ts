@@ -26,7 +26,12 @@ export class NeedMoreInput {
 export class Reader {
   data: Uint8Array;
   view: DataView;
+  /** Reads stop here: the end of the bytes held, or the `maxInputBytes` limit if that is nearer. */
   end: number;
+  /** The end of the bytes held (`data[0, filled)`). */
+  filled: number;
+  /** Input offset past which nothing may be read (the `maxInputBytes` limit). */
+  inputLimit = Infinity;
   pos: number;
   /** Offset of the opcode being decoded, for error messages. */
   opStart: number;
@@ -40,18 +45,19 @@ export class Reader {
   constructor(data: Uint8Array, pos = 0) {
     this.data = data;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    this.end = data.length;
+    this.end = this.filled = data.length;
     this.pos = pos;
     this.opStart = pos;
   }
 
-  /** Streaming: replaces the window (`data[0, end)` holds input from offset `base`). */
-  setWindow(data: Uint8Array, end: number, base: number, waiting: boolean): void {
+  /** Replaces the window: `data[0, filled)` holds input from offset `base`. */
+  setWindow(data: Uint8Array, filled: number, base: number, waiting: boolean): void {
     if (data !== this.data) {
       this.data = data;
       this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     }
-    this.end = end;
+    this.filled = filled;
+    this.end = Math.min(filled, this.inputLimit - base);
     this.base = base;
     this.waiting = waiting;
   }
@@ -76,6 +82,14 @@ export class Reader {
    * `wantEnd` the input is bad whatever follows (an empty line where one is required).
    */
   truncated(wantEnd?: number): never {
+    if (wantEnd !== undefined && this.base + wantEnd > this.inputLimit) {
+      throw this.error(
+        ErrorCode.LIMIT_EXCEEDED,
+        `reading ${this.base + wantEnd - this.inputLimit} bytes past the maxInputBytes limit of ` +
+          `${this.inputLimit.toLocaleString('en-US')}; raise it with the option ` +
+          `limits: { maxInputBytes: ... } if you trust this input`,
+      );
+    }
     if (this.waiting && wantEnd !== undefined) {
       this.needMore.wantEnd = this.base + wantEnd;
       throw this.needMore;
@@ -94,10 +108,14 @@ export class Reader {
    * claimed frame is not buffered ahead, and a short input is then found by the opcode it cuts.
    */
   frame(n: number): void {
+    this.frameEnd = this.base + this.pos + n;
     if (n > this.end - this.pos && !(this.waiting && n > STREAM_FRAME_LIMIT)) {
       this.truncated(this.pos + n);
     }
   }
+
+  /** Input offset where the last FRAME read ends (a stream checks it at STOP). */
+  frameEnd = 0;
 
   u8(): number {
     if (this.pos >= this.end) this.truncated(this.pos + 1);

@@ -10,6 +10,8 @@ import { OP, opcodeName } from './opcodes.js';
 import { ByteArray } from './python/bytes.js';
 import { NeedMoreInput, Reader } from './reader.js';
 import { TextError, decodeUtf8 } from './text.js';
+import { CHECKPOINT_BYTES, HEAP_COST_BY_CODE } from './limits.js';
+import { PickleError } from './errors.js';
 
 export type { UnpicklerOptions } from './machine.js';
 
@@ -32,21 +34,34 @@ function ranOutOfInput(r: Reader): UnpicklingError {
   return new UnpicklingError(ErrorCode.EOF, 'Ran out of input', { offset: r.base + r.pos });
 }
 
-/** At STOP: exactly one value and no open MARK, as a well-formed pickle leaves. */
+/**
+ * At STOP: the value on top of the stack, as CPython's C unpickler pops it (values below it, or a
+ * MARK left open, are ignored as they are there), then the checks that need the whole value.
+ */
 function finishLoad(m: Machine): unknown {
-  if (m.marks.length > 0) {
-    throw m.error(ErrorCode.BAD_STACK, 'MARK left open at STOP');
-  }
-  if (m.stack.length !== 1) {
-    if (m.stack.length === 0) m.underflow();
-    throw m.error(
-      ErrorCode.BAD_STACK,
-      `${m.stack.length} values left on the stack at STOP, expected 1`,
-    );
-  }
-  const value = m.stack.pop();
-  return m.needsFixup ? m.fixup(value) : value;
+  m.checkpoint();
+  let value = m.pop();
+  if (m.needsFixup) value = m.fixup(value);
+  m.checkDepth(value);
+  return value;
 }
+
+/**
+ * What the engine cannot hold (an array, Map or Set past its size limit, a string or bigint too
+ * long) surfaces as a RangeError: it becomes a `LIMIT_EXCEEDED` error at the opcode.
+ */
+function engineLimit(e: unknown, r: Reader): unknown {
+  if (!(e instanceof RangeError) || e instanceof PickleError) return e;
+  if (!ENGINE_LIMIT.test(e.message)) return e;
+  return r.error(
+    ErrorCode.LIMIT_EXCEEDED,
+    `the JavaScript engine cannot hold this value (${e.message})`,
+    e,
+  );
+}
+
+const ENGINE_LIMIT =
+  /invalid (array|string|typed array) length|maximum (bigint )?size|allocation failed|out of memory/i;
 
 function toUint8Array(data: BytesLike): Uint8Array {
   // A plain view even for a Node Buffer, so values sliced from it are plain Uint8Arrays.
@@ -73,9 +88,12 @@ export class Unpickler {
   private readonly dispatch: typeof DISPATCH;
 
   constructor(data: BytesLike, options: UnpicklerOptions = {}) {
-    this.reader = new Reader(toUint8Array(data));
+    const bytes = toUint8Array(data);
+    this.reader = new Reader(bytes);
     this.reader.shareInput = options.zeroCopy === true;
     this.machine = new Machine(this.reader, options);
+    this.reader.inputLimit = this.machine.limits.maxInputBytes;
+    this.reader.setWindow(bytes, bytes.length, 0, false);
     this.dispatch = options.exact ? EXACT_DISPATCH : DISPATCH;
   }
 
@@ -86,7 +104,7 @@ export class Unpickler {
 
   /** Whether every byte has been read. */
   get atEnd(): boolean {
-    return this.reader.pos >= this.reader.end;
+    return this.reader.pos >= this.reader.filled;
   }
 
   /** Reads the next pickle and returns its value. */
@@ -95,31 +113,45 @@ export class Unpickler {
     const m = this.machine;
     const dispatch = this.dispatch;
     const data = r.data;
+    const cost = HEAP_COST_BY_CODE;
     resetForLoad(m);
-    if (r.pos >= r.end) throw ranOutOfInput(r);
+    if (r.pos >= r.filled) throw ranOutOfInput(r);
     const stop = OP.STOP;
-    for (;;) {
-      const start = r.pos;
-      if (start >= r.end) {
-        throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated: no STOP', {
-          offset: start,
-        });
+    // The loop's one bounds test also stops it every CHECKPOINT_BYTES for the limits.
+    let check = Math.min(r.end, r.pos + CHECKPOINT_BYTES);
+    try {
+      for (;;) {
+        const start = r.pos;
+        if (start >= check) {
+          if (start >= r.end) {
+            r.opStart = start;
+            if (r.end < r.filled) r.truncated(start + 1); // the maxInputBytes limit
+            throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated: no STOP', {
+              offset: start,
+            });
+          }
+          m.checkpoint();
+          check = Math.min(r.end, start + CHECKPOINT_BYTES);
+        }
+        const code = data[start]!;
+        r.opStart = start;
+        r.pos = start + 1;
+        m.heap += cost[code]!;
+        const handler = dispatch[code];
+        if (handler !== undefined) {
+          handler(m);
+        } else if (code === stop) {
+          break;
+        } else {
+          throw new UnpicklingError(
+            ErrorCode.UNKNOWN_OPCODE,
+            `invalid load key, '\\x${code.toString(16).padStart(2, '0')}'`,
+            { offset: start },
+          );
+        }
       }
-      const code = data[start]!;
-      r.opStart = start;
-      r.pos = start + 1;
-      const handler = dispatch[code];
-      if (handler !== undefined) {
-        handler(m);
-      } else if (code === stop) {
-        break;
-      } else {
-        throw new UnpicklingError(
-          ErrorCode.UNKNOWN_OPCODE,
-          `invalid load key, '\\x${code.toString(16).padStart(2, '0')}'`,
-          { offset: start },
-        );
-      }
+    } catch (e) {
+      throw engineLimit(e, r);
     }
     return finishLoad(m);
   }
@@ -218,16 +250,19 @@ export class StreamUnpickler {
   private readonly machine: Machine;
   private readonly dispatch: typeof DISPATCH;
   private readonly chunks: AsyncIterator<Uint8Array, void, undefined>;
+  private readonly inputLength: number | undefined;
   private ended = false;
   /** False while the window is a caller's chunk, which must not be written to. */
   private windowIsOurs = true;
   /** A load is running (loads on one stream must not overlap). */
   private busy = false;
 
-  constructor(source: ChunkSource, options: UnpicklerOptions = {}) {
+  constructor(source: ChunkSource, options: StreamUnpicklerOptions = {}) {
     this.chunks = chunksOf(source);
     this.machine = new Machine(this.reader, options);
     this.dispatch = options.exact ? EXACT_DISPATCH : DISPATCH;
+    this.inputLength = options.inputLength;
+    this.reader.inputLimit = this.machine.limits.maxInputBytes;
     this.reader.setWindow(this.reader.data, 0, 0, true);
   }
 
@@ -239,9 +274,9 @@ export class StreamUnpickler {
   /** Whether the input has ended with every byte read (waits for input to tell). */
   async atEnd(): Promise<boolean> {
     const r = this.reader;
-    if (r.pos < r.end) return false;
+    if (r.pos < r.filled) return false;
     await this.fill(r.base + r.pos + 1);
-    return r.pos >= r.end;
+    return r.pos >= r.filled;
   }
 
   /** Reads the next pickle and returns its value. */
@@ -255,11 +290,44 @@ export class StreamUnpickler {
       if (await this.atEnd()) throw ranOutOfInput(r);
       while (!this.run()) {
         const wantEnd = r.needMore.wantEnd;
+        if (this.inputLength !== undefined && wantEnd > this.inputLength) {
+          // The input's length is known: no need to wait for bytes that will never come.
+          throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated', {
+            offset: r.base + r.opStart,
+            opcode: opcodeName(r.data[r.opStart]),
+          });
+        }
         if (!(await this.readLargePayload(wantEnd))) await this.fill(wantEnd);
       }
+      await this.checkFrameEnd();
       return finishLoad(m);
     } finally {
       this.busy = false;
+    }
+  }
+
+  /**
+   * A FRAME longer than `STREAM_FRAME_LIMIT` is not buffered ahead; CPython reads a frame whole,
+   * so a pickle whose last frame claims more bytes than the input holds fails there, and here.
+   */
+  private async checkFrameEnd(): Promise<void> {
+    const r = this.reader;
+    const at = r.base + r.pos;
+    if (r.frameEnd <= at) return;
+    const frameEnd = r.frameEnd;
+    if (
+      frameEnd > r.inputLimit ||
+      (this.inputLength !== undefined && frameEnd > this.inputLength)
+    ) {
+      r.opStart = r.pos - 1;
+      r.truncated(frameEnd - r.base);
+    }
+    await this.fill(frameEnd);
+    if (r.base + r.filled < frameEnd) {
+      throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated: short FRAME', {
+        offset: at - 1,
+        opcode: 'STOP',
+      });
     }
   }
 
@@ -277,19 +345,26 @@ export class StreamUnpickler {
     const m = this.machine;
     const dispatch = this.dispatch;
     const data = r.data;
+    const cost = HEAP_COST_BY_CODE;
     const stop = OP.STOP;
+    let check = Math.min(r.end, r.pos + CHECKPOINT_BYTES);
     try {
       for (;;) {
         const start = r.pos;
         r.opStart = start;
-        if (start >= r.end) {
-          if (!this.ended) r.truncated(start + 1);
-          throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated: no STOP', {
-            offset: r.base + start,
-          });
+        if (start >= check) {
+          if (start >= r.end) {
+            if (!this.ended || r.end < r.filled) r.truncated(start + 1);
+            throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated: no STOP', {
+              offset: r.base + start,
+            });
+          }
+          m.checkpoint();
+          check = Math.min(r.end, start + CHECKPOINT_BYTES);
         }
         const code = data[start]!;
         r.pos = start + 1;
+        m.heap += cost[code]!;
         const handler = dispatch[code];
         if (handler !== undefined) {
           handler(m);
@@ -304,7 +379,9 @@ export class StreamUnpickler {
         }
       }
     } catch (e) {
-      if (!(e instanceof NeedMoreInput)) throw e;
+      if (!(e instanceof NeedMoreInput)) throw engineLimit(e, r);
+      // The opcode runs again when its bytes are there: take back what it was charged.
+      m.heap -= cost[data[r.opStart]!]!;
       r.pos = r.opStart;
       return false;
     }
@@ -313,12 +390,12 @@ export class StreamUnpickler {
   /** Reads chunks until the input reaches offset `wantEnd` or ends. */
   private async fill(wantEnd: number): Promise<void> {
     const r = this.reader;
-    while (!this.ended && r.base + r.end < wantEnd) {
+    while (!this.ended && r.base + r.filled < wantEnd) {
       const next = await this.chunks.next();
       if (next.done) this.ended = true;
       else this.append(next.value);
     }
-    r.setWindow(r.data, r.end, r.base, !this.ended);
+    r.setWindow(r.data, r.filled, r.base, !this.ended);
   }
 
   /** Adds a chunk after the buffered bytes, dropping the bytes already decoded. */
@@ -326,7 +403,7 @@ export class StreamUnpickler {
     if (chunk.length === 0) return;
     const r = this.reader;
     const keep = r.pos;
-    const live = r.end - keep;
+    const live = r.filled - keep;
     let data = r.data;
     if (live === 0 && chunk.length >= ADOPT_CHUNK) {
       // A large chunk with nothing left to keep becomes the window as it is: no copy. It is
@@ -336,19 +413,19 @@ export class StreamUnpickler {
       this.windowIsOurs = false;
       return;
     }
-    if (this.windowIsOurs && r.end + chunk.length <= data.length) {
-      data.set(chunk, r.end);
-      r.setWindow(data, r.end + chunk.length, r.base, true);
+    if (this.windowIsOurs && r.filled + chunk.length <= data.length) {
+      data.set(chunk, r.filled);
+      r.setWindow(data, r.filled + chunk.length, r.base, true);
       return;
     }
     const size = live + chunk.length;
     if (!this.windowIsOurs || size > data.length) {
       const grown = new Uint8Array(Math.max(size < ADOPT_CHUNK ? 2 * size : size, INITIAL_WINDOW));
-      grown.set(data.subarray(keep, r.end));
+      grown.set(data.subarray(keep, r.filled));
       data = grown;
       this.windowIsOurs = true;
     } else {
-      data.copyWithin(0, keep, r.end);
+      data.copyWithin(0, keep, r.filled);
     }
     data.set(chunk, live);
     r.pos -= keep;
@@ -358,29 +435,34 @@ export class StreamUnpickler {
 
   /**
    * BINBYTES, BINBYTES8, BYTEARRAY8, BINUNICODE, BINUNICODE8 with a payload far larger than the
-   * buffered bytes: read it from the chunks into a buffer of its own size, instead of growing
-   * the window to hold it and then copying it out. Pushes the handler's value, or throws its
-   * error. False when the opcode is not one of those (the caller then buffers as usual).
+   * buffered bytes: read it from the chunks into a buffer of its own, instead of growing the
+   * window to hold it and then copying it out. Pushes the handler's value, or throws its error.
+   * False when the opcode is not one of those (the caller then buffers as usual).
+   *
+   * The buffer is allocated for the bytes that have arrived, not for what the length field
+   * claims: it starts at 1 MiB and doubles as the payload comes in, so a short input that claims
+   * a huge payload costs no more than its own size. When the input's length is known
+   * (`inputLength`), a claim that fits it is allocated at once, exactly.
    */
   private async readLargePayload(wantEnd: number): Promise<boolean> {
     const r = this.reader;
     const start = r.opStart;
     const code = r.data[start]!;
     const direct = DIRECT_PAYLOADS.get(code);
-    if (direct === undefined || this.ended || wantEnd - (r.base + r.end) < LARGE_PAYLOAD) {
+    if (direct === undefined || this.ended || wantEnd - (r.base + r.filled) < LARGE_PAYLOAD) {
       return false;
     }
     const payloadStart = start + direct.header;
     const size = wantEnd - (r.base + payloadStart);
     const at = { offset: r.base + start, opcode: opcodeName(code) };
-    let payload: Uint8Array<ArrayBuffer> | undefined;
-    try {
-      payload = new Uint8Array(size);
-    } catch {
-      payload = undefined; // more than this engine can hold: count the bytes for the right error
-    }
-    let filled = r.end - payloadStart;
-    payload?.set(r.data.subarray(payloadStart, r.end));
+    const m = this.machine;
+    let filled = r.filled - payloadStart;
+    let payload = this.allocate(
+      this.inputLength !== undefined ? size : Math.min(size, Math.max(LARGE_PAYLOAD, 2 * filled)),
+      size,
+      at,
+    );
+    payload.set(r.data.subarray(payloadStart, r.filled));
     // The window is empty now; the next opcode starts right after the payload.
     r.pos = r.opStart = 0;
     r.setWindow(r.data, 0, wantEnd, true);
@@ -393,20 +475,49 @@ export class StreamUnpickler {
       }
       const chunk = next.value;
       const take = Math.min(chunk.length, size - filled);
-      payload?.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
+      if (filled + take > payload.length) {
+        const grown = this.allocate(
+          Math.min(size, Math.max(2 * payload.length, filled + take)),
+          size,
+          at,
+        );
+        grown.set(payload.subarray(0, filled));
+        payload = grown;
+      }
+      payload.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
       filled += take;
       if (take < chunk.length) this.append(chunk.subarray(take));
     }
-    if (payload === undefined) {
+    m.heap += HEAP_COST_BY_CODE[code]!;
+    if (direct.kind === 'str') m.charge(size);
+    m.stack.push(directValue(direct.kind, payload, at));
+    return true;
+  }
+
+  private allocate(
+    n: number,
+    size: number,
+    at: { offset: number; opcode: string | undefined },
+  ): Uint8Array<ArrayBuffer> {
+    try {
+      return new Uint8Array(n);
+    } catch (e) {
       throw new UnpicklingError(
         ErrorCode.LIMIT_EXCEEDED,
         `a payload of ${size} bytes is larger than this JavaScript engine can hold`,
-        at,
+        { ...at, cause: e },
       );
     }
-    this.machine.stack.push(directValue(direct.kind, payload, at));
-    return true;
   }
+}
+
+/** Options for `StreamUnpickler`: those of `loads`, and the input's length if it is known. */
+export interface StreamUnpicklerOptions extends UnpicklerOptions {
+  /**
+   * How many bytes the source delivers, if known (a file's size): a length field that claims
+   * more fails at once, and large payloads are read into buffers of their exact size.
+   */
+  inputLength?: number;
 }
 
 /** The value a BINBYTES*, BYTEARRAY8 or BINUNICODE* handler would push for `payload`. */
