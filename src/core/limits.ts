@@ -149,3 +149,32 @@ export const HEAP_COST_BY_CODE: Int32Array = (() => {
 
 /** The decode loop runs `Machine.checkpoint` each time it has read this many more bytes. */
 export const CHECKPOINT_BYTES = 1 << 16;
+
+/** Something that counts bytes against `maxHeapBytes` (the running machine). */
+interface Charger {
+  charge(bytes: number): void;
+}
+
+let charger: Charger | undefined;
+
+/**
+ * Runs `f` (a binding the pickle calls, such as `bytes(n)`) with `chargeAllocation` counting
+ * against `c`. Bindings run synchronously inside one opcode, so one slot is enough.
+ */
+export function withCharger<T>(c: Charger, f: () => T): T {
+  const outer = charger;
+  charger = c;
+  try {
+    return f();
+  } finally {
+    charger = outer;
+  }
+}
+
+/**
+ * Called by a binding before it allocates memory the input's size does not bound (`bytes(n)`
+ * makes n bytes from a 5-byte int): throws LIMIT_EXCEEDED past `maxHeapBytes`.
+ */
+export function chargeAllocation(bytes: number): void {
+  charger?.charge(bytes);
+}

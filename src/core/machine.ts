@@ -21,6 +21,7 @@ import {
   type LimitName,
   type LimitOptions,
   type UnpicklerLimits,
+  withCharger,
 } from './limits.js';
 import { nestingDepthOver } from './depth.js';
 
@@ -361,7 +362,7 @@ export class Machine {
   /** Runs a binding's behaviour, locating its errors at the current opcode. */
   private run<T>(f: () => T): T {
     try {
-      return f();
+      return withCharger(this, f);
     } catch (e) {
       if (e instanceof PickleError && e.offset === undefined) {
         throw this.error(e.code, e.reason, e);

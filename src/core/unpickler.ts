@@ -3,7 +3,7 @@
  * opcode byte, call its handler from a 256-entry table. No recursion on nesting depth.
  * `StreamUnpickler` runs the same handlers over input that arrives in chunks.
  */
-import { ErrorCode, UnpicklingError } from './errors.js';
+import { ErrorCode, PickleError, UnpicklingError } from './errors.js';
 import { DISPATCH, EXACT_DISPATCH } from './handlers.js';
 import { Machine, type UnpicklerOptions } from './machine.js';
 import { OP, opcodeName } from './opcodes.js';
@@ -11,7 +11,6 @@ import { ByteArray } from './python/bytes.js';
 import { NeedMoreInput, Reader } from './reader.js';
 import { TextError, decodeUtf8 } from './text.js';
 import { CHECKPOINT_BYTES, HEAP_COST_BY_CODE } from './limits.js';
-import { PickleError } from './errors.js';
 
 export type { UnpicklerOptions } from './machine.js';
 
@@ -288,16 +287,29 @@ export class StreamUnpickler {
       const m = this.machine;
       resetForLoad(m);
       if (await this.atEnd()) throw ranOutOfInput(r);
-      while (!this.run()) {
-        const wantEnd = r.needMore.wantEnd;
-        if (this.inputLength !== undefined && wantEnd > this.inputLength) {
-          // The input's length is known: no need to wait for bytes that will never come.
-          throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated', {
-            offset: r.base + r.opStart,
-            opcode: opcodeName(r.data[r.opStart]),
-          });
+      try {
+        while (!this.run()) {
+          const wantEnd = r.needMore.wantEnd;
+          if (this.inputLength !== undefined && wantEnd > this.inputLength) {
+            // The input's length is known: no need to wait for bytes that will never come.
+            throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated', {
+              offset: r.base + r.opStart,
+              opcode: opcodeName(r.data[r.opStart]),
+            });
+          }
+          if (!(await this.readLargePayload(wantEnd))) await this.fill(wantEnd);
         }
-        if (!(await this.readLargePayload(wantEnd))) await this.fill(wantEnd);
+      } catch (e) {
+        // Inside a large FRAME that was not buffered ahead, CPython (which reads a frame whole)
+        // would have failed at the FRAME if the input is shorter than it: so do we.
+        if (
+          e instanceof PickleError &&
+          r.frameEnd > r.base + r.opStart &&
+          (await this.frameIsShort())
+        ) {
+          throw shortFrame(r);
+        }
+        throw e;
       }
       await this.checkFrameEnd();
       return finishLoad(m);
@@ -312,23 +324,32 @@ export class StreamUnpickler {
    */
   private async checkFrameEnd(): Promise<void> {
     const r = this.reader;
-    const at = r.base + r.pos;
-    if (r.frameEnd <= at) return;
     const frameEnd = r.frameEnd;
+    if (frameEnd <= r.base + r.pos) return;
     if (
       frameEnd > r.inputLimit ||
       (this.inputLength !== undefined && frameEnd > this.inputLength)
     ) {
-      r.opStart = r.pos - 1;
-      r.truncated(frameEnd - r.base);
+      throw shortFrame(r);
     }
     await this.fill(frameEnd);
-    if (r.base + r.filled < frameEnd) {
-      throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated: short FRAME', {
-        offset: at - 1,
-        opcode: 'STOP',
-      });
+    if (r.base + r.filled < frameEnd) throw shortFrame(r);
+  }
+
+  /**
+   * After an error inside a large FRAME: whether the input ends before the frame does. Reads on
+   * without keeping what it reads (the load has failed either way), so memory stays bounded.
+   */
+  private async frameIsShort(): Promise<boolean> {
+    const r = this.reader;
+    if (this.inputLength !== undefined) return r.frameEnd > this.inputLength;
+    let have = r.base + r.filled;
+    while (!this.ended && have < r.frameEnd) {
+      const next = await this.chunks.next();
+      if (next.done) this.ended = true;
+      else have += next.value.length;
     }
+    return have < r.frameEnd;
   }
 
   /** Loads every remaining pickle. */
@@ -509,6 +530,14 @@ export class StreamUnpickler {
       );
     }
   }
+}
+
+/** TRUNCATED at the last FRAME, whose bytes the input does not hold. */
+function shortFrame(r: Reader): UnpicklingError {
+  return new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated', {
+    offset: r.frameAt,
+    opcode: 'FRAME',
+  });
 }
 
 /** Options for `StreamUnpickler`: those of `loads`, and the input's length if it is known. */

@@ -11,6 +11,7 @@
  * ```
  */
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dumps, type PicklerOptions } from '../core/pickler.js';
 import { ErrorCode, UnpicklingError } from '../core/errors.js';
 import { StreamUnpickler, loads, type UnpicklerOptions } from '../core/unpickler.js';
@@ -127,6 +128,8 @@ export function dumpSync(
 interface Opened {
   chunks: AsyncGenerator<Uint8Array, void, undefined>;
   codec: Codec | undefined;
+  /** The input's length when it is known (an uncompressed file or bytes): see `inputLength`. */
+  inputLength: number | undefined;
 }
 
 async function openSource(source: Source, options: LoadOptions): Promise<Opened> {
@@ -157,7 +160,7 @@ async function openSource(source: Source, options: LoadOptions): Promise<Opened>
     }
   }
   const plain = replay();
-  if (codec === undefined) return { chunks: plain, codec };
+  if (codec === undefined) return { chunks: plain, codec, inputLength: await lengthOf(source) };
   const c = codec;
   async function* decoded(): AsyncGenerator<Uint8Array, void, undefined> {
     try {
@@ -166,7 +169,23 @@ async function openSource(source: Source, options: LoadOptions): Promise<Opened>
       await plain.return(undefined);
     }
   }
-  return { chunks: decoded(), codec };
+  return { chunks: decoded(), codec, inputLength: undefined };
+}
+
+/**
+ * A file's size or a buffer's length, for the stream's `inputLength` (a length field that claims
+ * more than the file holds then fails at once, and large payloads are allocated exactly).
+ */
+async function lengthOf(source: Source): Promise<number | undefined> {
+  if (isBytes(source)) return source.byteLength;
+  const path = pathOf(source);
+  if (path === undefined) return undefined;
+  try {
+    const s = await stat(path);
+    return s.isFile() ? s.size : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A codec failure as the `UnpicklingError` that `load` throws. */
@@ -192,11 +211,11 @@ function asUnpicklingError(e: unknown): unknown {
  * ```
  */
 export async function load(source: Source, options: LoadOptions = {}): Promise<unknown> {
-  const { chunks, codec } = await openSource(source, options).catch((e: unknown) => {
+  const { chunks, codec, inputLength } = await openSource(source, options).catch((e: unknown) => {
     throw asUnpicklingError(e);
   });
   try {
-    const value = await new StreamUnpickler(chunks, options).load();
+    const value = await new StreamUnpickler(chunks, { inputLength, ...options }).load();
     if (codec !== undefined) for await (const _ of chunks); // check the rest decompresses
     return value;
   } catch (e) {
@@ -226,9 +245,9 @@ export async function* loadAll(
   } catch (e) {
     throw asUnpicklingError(e);
   }
-  const { chunks } = opened;
+  const { chunks, inputLength } = opened;
   try {
-    const u = new StreamUnpickler(chunks, options);
+    const u = new StreamUnpickler(chunks, { inputLength, ...options });
     for (;;) {
       let value: unknown;
       try {

@@ -3,8 +3,8 @@
  * including its checks of the stack, the marks and the memo, which fail with pickletools'
  * messages at the same opcodes (after printing the same lines).
  */
-import { ErrorCode } from '../core/errors.js';
-import { OPCODE_BY_CODE, OP, type StackObject } from '../core/opcodes.js';
+import { ErrorCode, type UnpicklingError } from '../core/errors.js';
+import { OPCODE_BY_CODE, OP, type OpcodeInfo, type StackObject } from '../core/opcodes.js';
 import { PtCursor, intOfArg, located, ptError, readPtOp, reprArg } from './ptargs.js';
 import { reprCodePoints } from './pytext.js';
 
@@ -30,7 +30,17 @@ export interface DisOptions {
   start?: number;
   /** Called now and then with the offset reached, for progress reports. */
   onProgress?: (offset: number) => void;
+  /**
+   * The most characters of text to produce before failing with LIMIT_EXCEEDED. `dis` sets it to
+   * the longest string the engine can hold; `disChunks` defaults to no limit. (Each open MARK
+   * indents a line, so the text can grow with the square of the input: 16 KiB of MARKs make
+   * half a gigabyte, which pickletools prints and V8 cannot hold in one string.)
+   */
+  maxChars?: number;
 }
+
+/** V8's longest string (2**29 - 24 UTF-16 units on 64-bit builds). */
+const MAX_STRING = 2 ** 29 - 24;
 
 /** Python's `len()` of a string: code points, not UTF-16 units. */
 function pyLen(s: string): number {
@@ -75,6 +85,8 @@ export function* disChunks(
   let annocol = annotate;
   let out = '';
   let count = 0;
+  let emitted = 0;
+  const maxChars = options.maxChars ?? Infinity;
 
   for (;;) {
     let next: ReturnType<typeof readPtOp>;
@@ -86,12 +98,11 @@ export function* disChunks(
     }
     const { op, arg, pos } = next;
     const prefix = `${String(pos).padStart(5)}: `;
-    if ((++count & 0xfff) === 0) {
-      onProgress?.(pos);
-      if (out.length > 0xffff) {
-        yield out;
-        out = '';
-      }
+    if ((++count & 0xfff) === 0) onProgress?.(pos);
+    if (out.length > 0xffff) {
+      if ((emitted += out.length) > maxChars) throw tooLong(maxChars, pos, op);
+      yield out;
+      out = '';
     }
     let printed = false;
     try {
@@ -224,7 +235,22 @@ export function* disChunks(
  * ```
  */
 export function dis(data: Uint8Array, options: DisOptions = {}): string {
+  const maxChars = Math.min(options.maxChars ?? MAX_STRING, MAX_STRING);
   let text = '';
-  for (const piece of disChunks(data, options)) text += piece;
+  for (const piece of disChunks(data, { ...options, maxChars })) {
+    if (text.length + piece.length > maxChars) throw tooLong(maxChars, data.length, undefined);
+    text += piece;
+  }
   return text;
+}
+
+function tooLong(maxChars: number, pos: number, op: OpcodeInfo | undefined): UnpicklingError {
+  return ptError(
+    ErrorCode.LIMIT_EXCEEDED,
+    `the disassembly is longer than ${maxChars.toLocaleString('en-US')} characters ` +
+      `(the maxChars option; a string cannot be longer than ${MAX_STRING.toLocaleString('en-US')}): ` +
+      `use disChunks() to stream it`,
+    pos,
+    op,
+  );
 }

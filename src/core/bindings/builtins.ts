@@ -14,6 +14,7 @@ import { FrozenSet } from '../python/frozenset.js';
 import { PyGlobal } from '../python/object.js';
 import { Tuple, tuple } from '../python/tuple.js';
 import { typeName } from '../python/typename.js';
+import { chargeAllocation } from '../limits.js';
 import { encodeLatin1, encodeUtf8, normalizeEncoding } from '../text.js';
 import { BUILTINS_COMPLEX, BUILTINS_RANGE, BUILTINS_SLICE } from './names.js';
 
@@ -55,7 +56,22 @@ function toBytes(args: readonly unknown[], what: string): Uint8Array {
   }
   if (encoding !== undefined) fail(`encoding without a string argument`);
   if (src instanceof Uint8Array) return src.slice();
-  if (typeof src === 'number' && Number.isInteger(src) && src >= 0) return new Uint8Array(src);
+  if ((typeof src === 'number' && Number.isInteger(src)) || typeof src === 'bigint') {
+    // bytes(n): n zero bytes (a bigint in exact mode), counted against the limits first, since
+    // a 5-byte int can ask for gigabytes.
+    if (src < 0) fail('negative count');
+    const n = Number(src);
+    chargeAllocation(n);
+    try {
+      return new Uint8Array(n);
+    } catch (e) {
+      throw new UnpicklingError(
+        ErrorCode.LIMIT_EXCEEDED,
+        `${what}(${n}) is larger than this JavaScript engine can hold`,
+        { cause: e },
+      );
+    }
+  }
   const items = iterableItems(src, what);
   const out = new Uint8Array(items.length);
   items.forEach((b, i) => {
@@ -99,7 +115,13 @@ export function addBuiltinBindings(r: Registry): void {
     (a) => new FrozenSet(a.length ? iterableItems(a[0], 'frozenset') : []),
   );
   define('builtins', 'bytes', (a) => toBytes(a, 'bytes'));
-  define('builtins', 'bytearray', (a) => ByteArray.copyOf(toBytes(a, 'bytearray')));
+  define('builtins', 'bytearray', (a) => {
+    const bytes = toBytes(a, 'bytearray');
+    // A fresh buffer of bytes(n) becomes the bytearray as it is; only a shared one is copied.
+    return typeof a[0] === 'number' || typeof a[0] === 'bigint'
+      ? new ByteArray(bytes.buffer as ArrayBuffer)
+      : ByteArray.copyOf(bytes);
+  });
   define('_codecs', 'encode', (a) => encodeText(a[0], a[1] ?? 'utf-8'));
   define(
     'builtins',

@@ -99,7 +99,18 @@ export function addStdlibBindings(r: Registry): void {
     },
   });
   r.defineGlobal('uuid', 'UUID', {
-    call: (a) => guard(() => new UUID(typeof a[0] === 'string' ? a[0] : BigInt(a[0] as number))),
+    // UUID(hex): the one positional argument Python takes (the others are keywords).
+    call: (a) => {
+      if (typeof a[0] !== 'string') {
+        fail(
+          a.length === 0 || a[0] === null
+            ? 'one of the hex, bytes, bytes_le, fields, or int arguments must be given'
+            : `UUID() argument 'hex' must be a str, not ${typeName(a[0])}`,
+        );
+      }
+      const hex = a[0];
+      return guard(() => new UUID(hex));
+    },
     construct: () => new UUID(0n),
   });
   r.defineGlobal('functools', 'partial', {
