@@ -156,7 +156,13 @@ function utf8(m: Machine, size: number): string {
   const r = m.r;
   const p = r.skip(size);
   m.charge(size);
-  return parse(m, ErrorCode.BAD_ENCODING, () => decodeUtf8(r.data, p, p + size));
+  // try/catch inline rather than through parse(): no closure per string (GC time).
+  try {
+    return decodeUtf8(r.data, p, p + size);
+  } catch (e) {
+    if (e instanceof TextError) throw m.error(ErrorCode.BAD_ENCODING, e.message, e);
+    throw e;
+  }
 }
 
 function tupleFrom(stack: unknown[], from: number): Tuple {

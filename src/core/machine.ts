@@ -118,6 +118,7 @@ export class Machine {
   heap = 0;
   /** `heap` may grow to this before a checkpoint must fail the load. */
   readonly maxHeap: number;
+  readonly maxMemo: number;
 
   constructor(reader: Reader, options: UnpicklerOptions) {
     this.r = reader;
@@ -132,6 +133,7 @@ export class Machine {
     this.extensions = options.extensions ?? emptyExtensions;
     this.limits = resolveLimits(options.limits);
     this.maxHeap = this.limits.maxHeapBytes;
+    this.maxMemo = this.limits.maxMemo;
   }
 
   /** A `LIMIT_EXCEEDED` error that says which limit and how to raise it. */
@@ -247,8 +249,14 @@ export class Machine {
     // Dense indices (every pickler writes 0, 1, 2, ...) live in the array; any other goes to a
     // Map, so that holes cost nothing. CPython's memo is an array, so a huge index is a
     // MemoryError there; here it is past maxMemo.
-    if (i >= this.limits.maxMemo) throw this.overLimit('maxMemo', `memo index ${i}`);
     const memo = this.memo;
+    if (i === memo.length && this.bigMemo === null && this.memoCount < this.maxMemo) {
+      // The common case, every pickler's MEMOIZE/PUT n+1: one push.
+      this.memoCount++;
+      memo.push(v);
+      return;
+    }
+    if (i >= this.maxMemo) throw this.overLimit('maxMemo', `memo index ${i}`);
     if (i < memo.length) {
       if (memo[i] === undefined && !this.bigMemo?.delete(i)) this.addMemo();
       memo[i] = v;
@@ -266,7 +274,7 @@ export class Machine {
   }
 
   private addMemo(): void {
-    if (++this.memoCount > this.limits.maxMemo) {
+    if (++this.memoCount > this.maxMemo) {
       throw this.overLimit('maxMemo', `${this.memoCount} memo entries`);
     }
   }
