@@ -1,15 +1,17 @@
 /**
  * `show`: a value in Python's repr style, as `print(pickle.load(f))` prints it, for the types
- * pickle-ts models. Unlike `pyRepr`, it never recurses on nesting depth (a million nested lists
- * print), it can cut deep or long values the way `reprlib` does, it can color its output, and it
- * shows what an inert `PyObject` holds.
+ * pickle-ts models. Like `pyRepr` (the two share the core's `printChunks` engine), it never
+ * recurses on nesting depth (a million nested lists print); unlike it, it can cut deep or long
+ * values the way `reprlib` does, it can color its output, and it shows what an inert `PyObject`
+ * holds.
  */
 import { ByteArray, PickleBuffer } from '../core/python/bytes.js';
 import { Complex } from '../core/python/complex.js';
 import { isDictObject } from '../core/python/dict.js';
 import { FrozenSet } from '../core/python/frozenset.js';
 import { PyGlobal, PyObject } from '../core/python/object.js';
-import { reprBytes, reprNumber, reprStr, reprSymbol } from '../core/python/repr.js';
+import { printChunks, type PrintParts, type PrintStyle } from '../core/python/printer.js';
+import { reprBytes, reprNumber, reprStr } from '../core/python/repr.js';
 import { Tuple } from '../core/python/tuple.js';
 import { pyFloatRepr } from '../core/text.js';
 
@@ -52,17 +54,6 @@ export interface ShowOptions {
   exact?: boolean;
   /** Print a top-level `str` as `print()` does, without quotes. Defaults to false (`repr`). */
   str?: boolean;
-}
-
-type Task =
-  string | { readonly value: unknown; readonly level: number } | { readonly leave: object };
-
-interface Repr {
-  [reprSymbol](repr: (value: unknown) => string): string;
-}
-
-function hasRepr(v: object): v is Repr {
-  return typeof (v as Partial<Repr>)[reprSymbol] === 'function';
 }
 
 /** What `repr` prints for a container reached again while it is being printed. */
@@ -123,20 +114,19 @@ function isFilledContainer(v: object): boolean {
  * for (const piece of showChunks(value, { maxItems: 10 })) process.stdout.write(piece);
  * ```
  */
-export function showChunks(
+export function* showChunks(
   value: unknown,
   options: ShowOptions = {},
 ): Generator<string, void, undefined> {
-  return printer(value, options, new Set());
+  if (options.str && typeof value === 'string') {
+    yield value;
+    return;
+  }
+  yield* printChunks(value, showStyle(options), options.depth ?? Infinity);
 }
 
-/** The printer; `active` is shared with the printers run for `[reprSymbol]` children. */
-function* printer(
-  value: unknown,
-  options: ShowOptions,
-  active: Set<object>,
-): Generator<string, void, undefined> {
-  const maxDepth = options.depth ?? Infinity;
+/** `show`'s style for the `printChunks` engine. */
+function showStyle(options: ShowOptions): PrintStyle {
   const maxItems = options.maxItems ?? Infinity;
   const exact = options.exact ?? false;
   const palette =
@@ -145,151 +135,103 @@ function* printer(
     palette && palette[style] ? palette[style] + text + RESET : text;
   const elided = paint('elided', '...');
 
-  // `active` holds the values on the path being printed: reaching one again is a cycle.
-  const tasks: Task[] = [];
-  let out = '';
-
-  if (options.str && typeof value === 'string') {
-    yield value;
-    return;
-  }
-  tasks.push({ value, level: maxDepth });
-
-  /** Pushes `open item sep item ... close` (in reverse, as tasks pop from the end). */
-  const pushItems = (
-    v: object,
+  /**
+   * Gives `parts` a container's `open item, item, ..., ... close`: the first `maxItems` of
+   * `items` (each by `item`, or as a child), then `...` if `total` is more.
+   */
+  function enclose<T>(
+    parts: PrintParts,
     open: string,
     close: string,
-    items: readonly unknown[],
+    items: Iterable<T>,
     total: number,
-    level: number,
-    render?: (item: unknown, level: number) => Task[],
-  ) => {
-    tasks.push({ leave: v }, close);
-    if (total > items.length) tasks.push(elided, items.length > 0 ? ', ' : '');
-    for (let i = items.length - 1; i >= 0; i--) {
-      const rendered = render
-        ? render(items[i], level - 1)
-        : [{ value: items[i], level: level - 1 }];
-      for (let k = rendered.length - 1; k >= 0; k--) tasks.push(rendered[k]!);
-      if (i > 0) tasks.push(', ');
+    item?: (x: T) => void,
+  ): undefined {
+    parts.text(open);
+    let shown = 0;
+    for (const x of items) {
+      if (shown >= maxItems) break;
+      if (shown > 0) parts.text(', ');
+      if (item) item(x);
+      else parts.child(x);
+      shown++;
     }
-    tasks.push(open);
-    active.add(v);
-  };
+    if (total > shown) {
+      if (shown > 0) parts.text(', ');
+      parts.text(elided);
+    }
+    parts.text(close);
+    return undefined;
+  }
 
-  const entry = (key: Task, item: unknown, level: number): Task[] => [
-    key,
-    ': ',
-    { value: item, level },
-  ];
-  const take = <T>(iterable: Iterable<T>, n: number): T[] => {
-    const items: T[] = [];
-    if (n <= 0) return items;
-    for (const x of iterable) {
-      items.push(x);
-      if (items.length >= n) break;
-    }
-    return items;
-  };
+  /** `<module.Name object: args=(...), state={...}>`: what the pickle gave the object. */
+  function object(v: PyObject, level: number, parts: PrintParts): string | undefined {
+    const fields: Array<[string, unknown]> = [];
+    if (v.args.length > 0) fields.push(['args', v.args]);
+    if (v.kwargs !== undefined) fields.push(['kwargs', v.kwargs]);
+    if (v.state !== undefined) fields.push(['state', v.state]);
+    if (v.stateSetter !== undefined) fields.push(['setstate', v.stateSetter]);
+    if (v.listItems.length > 0) fields.push(['items', v.listItems]);
+    if (v.dictItems.length > 0) fields.push(['dictitems', new Map(v.dictItems)]);
+    const name = paint('object', `<${objectName(v)} object`);
+    if (fields.length === 0) return name + paint('object', '>');
+    if (level <= 0) return `${name}: ${elided}${paint('object', '>')}`;
+    parts.text(`${name}: `);
+    fields.forEach(([label, value], i) => {
+      parts.text(i > 0 ? `, ${label}=` : `${label}=`);
+      parts.child(value);
+    });
+    parts.text(paint('object', '>'));
+    return undefined;
+  }
 
-  while (tasks.length > 0) {
-    if (out.length > 0xffff) {
-      yield out;
-      out = '';
-    }
-    const task = tasks.pop()!;
-    if (typeof task === 'string') {
-      out += task;
-      continue;
-    }
-    if ('leave' in task) {
-      active.delete(task.leave);
-      continue;
-    }
-    const { value: v, level } = task;
-    if (v === null) out += paint('keyword', 'None');
-    else if (v === true) out += paint('keyword', 'True');
-    else if (v === false) out += paint('keyword', 'False');
-    else if (typeof v === 'number') out += paint('number', reprNumber(v, exact));
-    else if (typeof v === 'bigint') out += paint('number', String(v));
-    else if (typeof v === 'string') out += paint('string', reprStr(v));
-    else if (typeof v !== 'object') out += paint('object', `<${typeof v}>`);
-    else if (v instanceof ByteArray) out += paint('bytes', `bytearray(${reprBytes(v)})`);
-    else if (v instanceof Uint8Array) out += paint('bytes', reprBytes(v));
-    else if (v instanceof Complex) out += paint('number', reprComplex(v));
-    else if (v instanceof PyGlobal) out += paint('object', reprGlobal(v));
-    else if (v instanceof PickleBuffer) out += paint('object', '<pickle.PickleBuffer object>');
-    else if (active.has(v)) out += recursionText(v);
-    else if (hasRepr(v)) {
-      const inner: ShowOptions = { ...options, depth: level - 1, str: false };
-      active.add(v);
-      try {
-        out += v[reprSymbol]((x) => [...printer(x, inner, active)].join(''));
-      } finally {
-        active.delete(v);
+  return {
+    layout(v: unknown, level: number, parts: PrintParts): string | undefined {
+      if (v === null) return paint('keyword', 'None');
+      if (v === true) return paint('keyword', 'True');
+      if (v === false) return paint('keyword', 'False');
+      if (typeof v === 'number') return paint('number', reprNumber(v, exact));
+      if (typeof v === 'bigint') return paint('number', String(v));
+      if (typeof v === 'string') return paint('string', reprStr(v));
+      if (typeof v !== 'object') return paint('object', `<${typeof v}>`);
+      if (v instanceof ByteArray) return paint('bytes', `bytearray(${reprBytes(v)})`);
+      if (v instanceof Uint8Array) return paint('bytes', reprBytes(v));
+      if (v instanceof Complex) return paint('number', reprComplex(v));
+      if (v instanceof PyGlobal) return paint('object', reprGlobal(v));
+      if (v instanceof PickleBuffer) return paint('object', '<pickle.PickleBuffer object>');
+      if (level <= 0 && isFilledContainer(v)) return depthText(v);
+      if (v instanceof Tuple) {
+        const close = v.length === 1 && maxItems >= 1 ? ',)' : ')';
+        return enclose(parts, '(', close, v, v.length);
       }
-    } else if (level <= 0 && isFilledContainer(v)) {
-      out += depthText(v);
-    } else if (v instanceof Tuple) {
-      const items = v.length > maxItems ? v.slice(0, maxItems) : v;
-      pushItems(v, '(', v.length === 1 && maxItems >= 1 ? ',)' : ')', items, v.length, level);
-    } else if (Array.isArray(v)) {
-      pushItems(v, '[', ']', v.length > maxItems ? v.slice(0, maxItems) : v, v.length, level);
-    } else if (v instanceof FrozenSet) {
-      if (v.size === 0) out += 'frozenset()';
-      else pushItems(v, 'frozenset({', '})', take(v, maxItems), v.size, level);
-    } else if (v instanceof Set) {
-      if (v.size === 0) out += 'set()';
-      else pushItems(v, '{', '}', take(v, maxItems), v.size, level);
-    } else if (v instanceof Map) {
-      pushItems(v, '{', '}', take(v, maxItems), v.size, level, (pair, l) => {
-        const [k, x] = pair as [unknown, unknown];
-        return entry({ value: k, level: l }, x, l);
-      });
-    } else if (v instanceof PyObject) {
-      pushObject(v, level);
-    } else if (isDictObject(v)) {
-      const keys = Object.keys(v);
-      const shown = keys.length > maxItems ? keys.slice(0, maxItems) : keys;
-      pushItems(v, '{', '}', shown, keys.length, level, (k, l) =>
-        entry(paint('string', reprStr(k as string)), v[k as string], l),
-      );
-    } else {
-      out += paint(
+      if (Array.isArray(v)) return enclose(parts, '[', ']', v, v.length);
+      if (v instanceof FrozenSet) {
+        return v.size === 0 ? 'frozenset()' : enclose(parts, 'frozenset({', '})', v, v.size);
+      }
+      if (v instanceof Set) return v.size === 0 ? 'set()' : enclose(parts, '{', '}', v, v.size);
+      if (v instanceof Map) {
+        return enclose(parts, '{', '}', v as Map<unknown, unknown>, v.size, ([k, x]) => {
+          parts.child(k);
+          parts.text(': ');
+          parts.child(x);
+        });
+      }
+      if (v instanceof PyObject) return object(v, level, parts);
+      if (isDictObject(v)) {
+        const keys = Object.keys(v);
+        return enclose(parts, '{', '}', keys, keys.length, (k) => {
+          parts.text(paint('string', reprStr(k)));
+          parts.text(': ');
+          parts.child(v[k]);
+        });
+      }
+      return paint(
         'object',
         `<${(v as { constructor?: { name?: string } }).constructor?.name ?? 'object'}>`,
       );
-    }
-  }
-  yield out;
-
-  /** `<module.Name object: args=(...), state={...}>`: what the pickle gave the object. */
-  function pushObject(v: PyObject, level: number): void {
-    const parts: Array<[string, unknown]> = [];
-    if (v.args.length > 0) parts.push(['args', v.args]);
-    if (v.kwargs !== undefined) parts.push(['kwargs', v.kwargs]);
-    if (v.state !== undefined) parts.push(['state', v.state]);
-    if (v.stateSetter !== undefined) parts.push(['setstate', v.stateSetter]);
-    if (v.listItems.length > 0) parts.push(['items', v.listItems]);
-    if (v.dictItems.length > 0) parts.push(['dictitems', new Map(v.dictItems)]);
-    const name = paint('object', `<${objectName(v)} object`);
-    if (parts.length === 0 || level <= 0) {
-      out +=
-        parts.length === 0
-          ? name + paint('object', '>')
-          : `${name}: ${elided}${paint('object', '>')}`;
-      return;
-    }
-    tasks.push({ leave: v }, paint('object', '>'));
-    for (let i = parts.length - 1; i >= 0; i--) {
-      const [label, x] = parts[i]!;
-      tasks.push({ value: x, level: level - 1 }, `${label}=`);
-      if (i > 0) tasks.push(', ');
-    }
-    tasks.push(`${name}: `);
-    active.add(v);
-  }
+    },
+    cycle: recursionText,
+  };
 }
 
 /**

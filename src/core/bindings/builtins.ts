@@ -11,7 +11,8 @@ import { Range, Slice } from '../python/builtins.js';
 import { Complex } from '../python/complex.js';
 import { PyFloat } from '../python/float.js';
 import { FrozenSet } from '../python/frozenset.js';
-import { PyGlobal } from '../python/object.js';
+import { PyGlobal, PyObject } from '../python/object.js';
+import { isDictObject } from '../python/dict.js';
 import { Tuple, tuple } from '../python/tuple.js';
 import { typeName } from '../python/typename.js';
 import { chargeAllocation } from '../limits.js';
@@ -166,10 +167,31 @@ export function addBuiltinBindings(r: Registry): void {
     }
     return inst;
   });
-  define('copyreg', '__newobj__', (a) => newInstance(a[0], a.slice(1), undefined));
-  define('copyreg', '__newobj_ex__', (a) =>
-    newInstance(a[0], a[1] instanceof Tuple ? a[1] : [], a[2]),
-  );
+  // How protocols 0 and 1 write NEWOBJ and NEWOBJ_EX: the same object as those opcodes give
+  // (a registered class's instance, else an inert PyObject of that kind, which writes back as
+  // NEWOBJ from protocol 2 and as this call below it).
+  define('copyreg', '__newobj__', (a) => {
+    const [cls, ...args] = a;
+    return (
+      newInstance(cls, args, undefined) ??
+      (cls instanceof PyGlobal || cls instanceof PyObject
+        ? new PyObject(cls, tuple(...args), 'newobj')
+        : undefined)
+    );
+  });
+  define('copyreg', '__newobj_ex__', (a) => {
+    const [cls, args, kwargs] = a;
+    const isDict =
+      kwargs instanceof Map ||
+      (typeof kwargs === 'object' && kwargs !== null && isDictObject(kwargs));
+    if (!(args instanceof Tuple) || !isDict) return undefined;
+    return (
+      newInstance(cls, args, kwargs) ??
+      (cls instanceof PyGlobal || cls instanceof PyObject
+        ? new PyObject(cls, args, 'newobj_ex', kwargs)
+        : undefined)
+    );
+  });
 
   r.addClass(Complex, {
     global: BUILTINS_COMPLEX,

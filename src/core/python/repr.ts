@@ -11,17 +11,12 @@ import { PyGlobal, PyObject } from './object.js';
 import { Tuple } from './tuple.js';
 import { pyFloatRepr } from '../text.js';
 
+import { Partial } from './builtins.js';
+import { DefaultDict, Deque, OrderedDict } from './collections.js';
+import { isSelfPrinting, printText, type PrintParts, type PrintStyle } from './printer.js';
 import { reprSymbol } from './repr-symbol.js';
 
 export { reprSymbol };
-
-interface HasRepr {
-  [reprSymbol](repr: (value: unknown) => string): string;
-}
-
-function hasRepr(v: object): v is HasRepr {
-  return typeof (v as Partial<HasRepr>)[reprSymbol] === 'function';
-}
 
 /** The built-in functions (not classes) of Python's `builtins`: their repr differs. */
 const BUILTIN_FUNCTIONS = new Set(
@@ -88,49 +83,145 @@ export function reprNumber(n: number, exact = false): string {
   return pyFloatRepr(n);
 }
 
-/** `repr(value)`; cycles print as Python prints them (`[...]`, `{...}`). */
-export function pyRepr(value: unknown, exact = false): string {
-  const active = new Set<object>();
-  const r = (v: unknown): string => {
-    if (v === null) return 'None';
-    if (v === true) return 'True';
-    if (v === false) return 'False';
-    if (typeof v === 'number') return reprNumber(v, exact);
-    if (typeof v === 'bigint') return String(v);
-    if (typeof v === 'string') return reprStr(v);
-    if (typeof v !== 'object') return `<${typeof v}>`;
-    if (v instanceof ByteArray) return `bytearray(${reprBytes(v)})`;
-    if (v instanceof Uint8Array) return reprBytes(v);
-    if (v instanceof Complex) return v.toString();
-    if (v instanceof PyGlobal) return reprGlobal(v);
-    if (hasRepr(v)) return v[reprSymbol](r);
-    if (active.has(v)) {
-      if (Array.isArray(v)) return v instanceof Tuple ? '(...)' : '[...]';
-      return v instanceof Set ? '{...}' : '{...}';
-    }
-    active.add(v);
-    try {
-      if (v instanceof Tuple) return v.length === 1 ? `(${r(v[0])},)` : `(${v.map(r).join(', ')})`;
-      if (Array.isArray(v)) return `[${v.map(r).join(', ')}]`;
-      if (v instanceof FrozenSet)
-        return v.size === 0 ? 'frozenset()' : `frozenset({${[...v].map(r).join(', ')}})`;
-      if (v instanceof Set) return v.size === 0 ? 'set()' : `{${[...v].map(r).join(', ')}}`;
-      if (v instanceof Map) return `{${[...v].map(([k, x]) => `${r(k)}: ${r(x)}`).join(', ')}}`;
+/**
+ * Whether Python's repr of `v` guards against cycles (`Py_ReprEnter`): lists, tuples, dicts and
+ * sets do, and of the classes that print themselves, `deque`, `OrderedDict`, `functools.partial`
+ * and `defaultdict` (its dict part). The others (a namedtuple, a `Counter`, a class of a user's)
+ * print again when reached inside themselves, up to a guarded object.
+ */
+function isGuarded(v: object): boolean {
+  return (
+    !isSelfPrinting(v) ||
+    v instanceof Deque ||
+    v instanceof OrderedDict ||
+    v instanceof Partial ||
+    v instanceof DefaultDict
+  );
+}
+
+/** `repr()` as Python writes it, as a style for the `printChunks` engine. */
+function reprStyle(exact: boolean): PrintStyle {
+  const style: PrintStyle = {
+    layout(v: unknown, _level: number, parts: PrintParts): string | undefined {
+      if (v === null) return 'None';
+      if (v === true) return 'True';
+      if (v === false) return 'False';
+      if (typeof v === 'number') return reprNumber(v, exact);
+      if (typeof v === 'bigint') return String(v);
+      if (typeof v === 'string') return reprStr(v);
+      if (typeof v !== 'object') return `<${typeof v}>`;
+      if (v instanceof ByteArray) return `bytearray(${reprBytes(v)})`;
+      if (v instanceof Uint8Array) return reprBytes(v);
+      if (v instanceof Complex) return v.toString();
+      if (v instanceof PyGlobal) return reprGlobal(v);
+      if (v instanceof Tuple) {
+        if (v.length !== 1) return enclose(parts, '(', v, ')');
+        parts.text('(');
+        parts.child(v[0]);
+        parts.text(',)');
+        return undefined;
+      }
+      if (Array.isArray(v)) return enclose(parts, '[', v, ']');
+      if (v instanceof FrozenSet) {
+        return v.size === 0 ? 'frozenset()' : enclose(parts, 'frozenset({', v, '})');
+      }
+      if (v instanceof Set) return v.size === 0 ? 'set()' : enclose(parts, '{', v, '}');
+      if (v instanceof Map) {
+        parts.text('{');
+        let first = true;
+        for (const [k, x] of v as Map<unknown, unknown>) {
+          if (!first) parts.text(', ');
+          first = false;
+          parts.child(k);
+          parts.text(': ');
+          parts.child(x);
+        }
+        parts.text('}');
+        return undefined;
+      }
       if (v instanceof PyObject) {
-        const cls = v.cls instanceof PyGlobal ? v.cls.fullName : r(v.cls);
-        return `<${cls} object>`;
+        if (v.cls instanceof PyGlobal) return `<${v.cls.fullName} object>`;
+        parts.text('<');
+        parts.child(v.cls);
+        parts.text(' object>');
+        return undefined;
       }
       if (isDictObject(v)) {
-        return `{${Object.keys(v)
-          .map((k) => `${reprStr(k)}: ${r((v as Record<string, unknown>)[k])}`)
-          .join(', ')}}`;
+        parts.text('{');
+        let first = true;
+        for (const k of Object.keys(v)) {
+          if (!first) parts.text(', ');
+          first = false;
+          parts.text(reprStr(k));
+          parts.text(': ');
+          parts.child((v as Record<string, unknown>)[k]);
+        }
+        parts.text('}');
+        return undefined;
       }
       return `<${v.constructor?.name ?? 'object'}>`;
-    } finally {
-      active.delete(v);
-    }
+    },
+    cycle(v: object): string {
+      if (v instanceof DefaultDict) {
+        // Python guards the dict part only. (A factory other than a class or None, which Python
+        // would print in full, prints as `...`.)
+        const f = v.factory;
+        const factory =
+          f instanceof PyGlobal || typeof f !== 'object' || f === null
+            ? style.layout(f, Infinity, noParts)!
+            : '...';
+        return `defaultdict(${factory}, {...})`;
+      }
+      // A deque prints `[...]`, as a list does.
+      if (Array.isArray(v)) return v instanceof Tuple ? '(...)' : '[...]';
+      // `OrderedDict` and `functools.partial` print `...`; so does a class with no guard when
+      // nothing guarded lies between (Python would raise RecursionError).
+      return isSelfPrinting(v) ? '...' : '{...}';
+    },
+    reprintsInCycle: (v: object) => !isGuarded(v),
   };
-  return r(value);
+  return style;
+}
+
+/** For `layout` of a value that has no parts. */
+const noParts: PrintParts = {
+  text() {
+    throw new TypeError('a value without parts gave parts');
+  },
+  child() {
+    throw new TypeError('a value without parts gave parts');
+  },
+};
+
+/** Gives `parts` a container's `open item, item, ... close`. */
+function enclose(
+  parts: PrintParts,
+  open: string,
+  items: Iterable<unknown>,
+  close: string,
+): undefined {
+  parts.text(open);
+  let first = true;
+  for (const item of items) {
+    if (!first) parts.text(', ');
+    first = false;
+    parts.child(item);
+  }
+  parts.text(close);
+  return undefined;
+}
+
+/**
+ * `repr(value)`; cycles print as Python prints them (`[...]`, `{...}`). It never recurses on the
+ * value's nesting depth: a list nested a million deep prints.
+ *
+ * @example
+ * ```ts
+ * pyRepr([tuple(1), new Map([[1, 'a']]), 2 ** 53]); // "[(1,), {1: 'a'}, 9007199254740992.0]"
+ * ```
+ */
+export function pyRepr(value: unknown, exact = false): string {
+  return printText(value, reprStyle(exact));
 }
 
 /** Python's `str(value)`: the string itself for a `str`, else `repr`. */
