@@ -105,19 +105,18 @@ export class Reader {
   /**
    * FRAME: a whole buffer must hold the frame's `n` bytes, as in CPython's C unpickler. A
    * stream waits for frames of up to `STREAM_FRAME_LIMIT` (CPython writes ~64 KiB ones); a larger
-   * claimed frame is not buffered ahead, and a short input is then found by the opcode it cuts.
+   * claimed frame is not buffered ahead but noted in `bigFrames`, and the stream checks at STOP
+   * (or on an error) that the input holds it, failing at the FRAME as CPython would.
    */
   frame(n: number): void {
-    this.frameAt = this.base + this.opStart;
-    this.frameEnd = this.base + this.pos + n;
-    if (n > this.end - this.pos && !(this.waiting && n > STREAM_FRAME_LIMIT)) {
-      this.truncated(this.pos + n);
+    if (n > this.end - this.pos) {
+      if (!(this.waiting && n > STREAM_FRAME_LIMIT)) this.truncated(this.pos + n);
+      this.bigFrames.push(this.base + this.opStart, this.base + this.pos + n);
     }
   }
 
-  /** Input offset where the last FRAME read ends (a stream checks it at STOP), and its start. */
-  frameEnd = 0;
-  frameAt = 0;
+  /** Large frames a stream has not buffered: input offset of each FRAME, then its end. */
+  readonly bigFrames: number[] = [];
 
   u8(): number {
     if (this.pos >= this.end) this.truncated(this.pos + 1);

@@ -251,6 +251,8 @@ export class StreamUnpickler {
   private readonly chunks: AsyncIterator<Uint8Array, void, undefined>;
   private readonly inputLength: number | undefined;
   private ended = false;
+  /** Bytes the source has delivered so far. */
+  private received = 0;
   /** False while the window is a caller's chunk, which must not be written to. */
   private windowIsOurs = true;
   /** A load is running (loads on one stream must not overlap). */
@@ -302,12 +304,9 @@ export class StreamUnpickler {
       } catch (e) {
         // Inside a large FRAME that was not buffered ahead, CPython (which reads a frame whole)
         // would have failed at the FRAME if the input is shorter than it: so do we.
-        if (
-          e instanceof PickleError &&
-          r.frameEnd > r.base + r.opStart &&
-          (await this.frameIsShort())
-        ) {
-          throw shortFrame(r);
+        if (e instanceof PickleError && r.bigFrames.length > 0) {
+          const at = await this.shortFrame(true);
+          if (at !== undefined) throw shortFrame(at);
         }
         throw e;
       }
@@ -320,36 +319,42 @@ export class StreamUnpickler {
 
   /**
    * A FRAME longer than `STREAM_FRAME_LIMIT` is not buffered ahead; CPython reads a frame whole,
-   * so a pickle whose last frame claims more bytes than the input holds fails there, and here.
+   * so a pickle whose frame claims more bytes than the input holds fails there, and here.
    */
   private async checkFrameEnd(): Promise<void> {
-    const r = this.reader;
-    const frameEnd = r.frameEnd;
-    if (frameEnd <= r.base + r.pos) return;
-    if (
-      frameEnd > r.inputLimit ||
-      (this.inputLength !== undefined && frameEnd > this.inputLength)
-    ) {
-      throw shortFrame(r);
-    }
-    await this.fill(frameEnd);
-    if (r.base + r.filled < frameEnd) throw shortFrame(r);
+    if (this.reader.bigFrames.length === 0) return;
+    const at = await this.shortFrame(false);
+    if (at !== undefined) throw shortFrame(at);
   }
 
   /**
-   * After an error inside a large FRAME: whether the input ends before the frame does. Reads on
-   * without keeping what it reads (the load has failed either way), so memory stays bounded.
+   * The offset of the first large FRAME (`reader.bigFrames`) that the input is too short to
+   * hold, or undefined when it holds them all. Reads the input up to the furthest frame end:
+   * into the window (at STOP: the bytes after STOP still belong to the stream), or, after an
+   * error (`discard`), counting bytes without keeping them, so memory stays bounded.
    */
-  private async frameIsShort(): Promise<boolean> {
+  private async shortFrame(discard: boolean): Promise<number | undefined> {
     const r = this.reader;
-    if (this.inputLength !== undefined) return r.frameEnd > this.inputLength;
-    let have = r.base + r.filled;
-    while (!this.ended && have < r.frameEnd) {
-      const next = await this.chunks.next();
-      if (next.done) this.ended = true;
-      else have += next.value.length;
+    const frames = r.bigFrames;
+    let furthest = 0;
+    for (let i = 1; i < frames.length; i += 2) furthest = Math.max(furthest, frames[i]!);
+    let have: number;
+    if (this.inputLength !== undefined) have = this.inputLength;
+    else if (furthest > r.inputLimit) have = r.inputLimit;
+    else if (!discard) {
+      await this.fill(furthest);
+      have = this.received;
+    } else {
+      while (!this.ended && this.received < furthest) {
+        const next = await this.chunks.next();
+        if (next.done) this.ended = true;
+        else this.received += next.value.length;
+      }
+      have = this.received;
     }
-    return have < r.frameEnd;
+    for (let i = 0; i < frames.length; i += 2) if (frames[i + 1]! > have) return frames[i];
+    frames.length = 0;
+    return undefined;
   }
 
   /** Loads every remaining pickle. */
@@ -414,7 +419,10 @@ export class StreamUnpickler {
     while (!this.ended && r.base + r.filled < wantEnd) {
       const next = await this.chunks.next();
       if (next.done) this.ended = true;
-      else this.append(next.value);
+      else {
+        this.received += next.value.length;
+        this.append(next.value);
+      }
     }
     r.setWindow(r.data, r.filled, r.base, !this.ended);
   }
@@ -441,7 +449,11 @@ export class StreamUnpickler {
     }
     const size = live + chunk.length;
     if (!this.windowIsOurs || size > data.length) {
-      const grown = new Uint8Array(Math.max(size < ADOPT_CHUNK ? 2 * size : size, INITIAL_WINDOW));
+      // Geometric growth (1.5x past 1 MiB), so that a long text line arriving in small chunks
+      // is copied O(1) times per byte, not once per chunk.
+      const grown = new Uint8Array(
+        Math.max(size < ADOPT_CHUNK ? 2 * size : size + (size >> 1), INITIAL_WINDOW),
+      );
       grown.set(data.subarray(keep, r.filled));
       data = grown;
       this.windowIsOurs = true;
@@ -495,6 +507,7 @@ export class StreamUnpickler {
         throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated', at);
       }
       const chunk = next.value;
+      this.received += chunk.length;
       const take = Math.min(chunk.length, size - filled);
       if (filled + take > payload.length) {
         const grown = this.allocate(
@@ -532,10 +545,10 @@ export class StreamUnpickler {
   }
 }
 
-/** TRUNCATED at the last FRAME, whose bytes the input does not hold. */
-function shortFrame(r: Reader): UnpicklingError {
+/** TRUNCATED at a FRAME (at input offset `at`) whose bytes the input does not hold. */
+function shortFrame(at: number): UnpicklingError {
   return new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated', {
-    offset: r.frameAt,
+    offset: at,
     opcode: 'FRAME',
   });
 }

@@ -57,11 +57,15 @@ function toBytes(args: readonly unknown[], what: string): Uint8Array {
   }
   if (encoding !== undefined) fail(`encoding without a string argument`);
   if (src instanceof Uint8Array) return src.slice();
-  if ((typeof src === 'number' && Number.isInteger(src)) || typeof src === 'bigint') {
+  if (
+    (typeof src === 'number' && Number.isInteger(src)) ||
+    typeof src === 'bigint' ||
+    typeof src === 'boolean'
+  ) {
     // bytes(n): n zero bytes (a bigint in exact mode), counted against the limits first, since
     // a 5-byte int can ask for gigabytes.
-    if (src < 0) fail('negative count');
     const n = Number(src);
+    if (n < 0) fail('negative count');
     chargeAllocation(n);
     try {
       return new Uint8Array(n);
@@ -75,7 +79,10 @@ function toBytes(args: readonly unknown[], what: string): Uint8Array {
   }
   const items = iterableItems(src, what);
   const out = new Uint8Array(items.length);
-  items.forEach((b, i) => {
+  items.forEach((item, i) => {
+    // An int in either mode (a bigint in exact mode), or a bool, which is an int in Python.
+    const b =
+      typeof item === 'bigint' ? Number(item) : item === true ? 1 : item === false ? 0 : item;
     if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255) {
       fail(`${what}() items must be integers in range(0, 256)`);
     }
@@ -132,15 +139,14 @@ export function addBuiltinBindings(r: Registry): void {
   define('builtins', 'slice', (a) =>
     a.length === 1 ? new Slice(null, a[0], null) : new Slice(a[0], a[1], a[2] ?? null),
   );
-  define('builtins', 'range', (a) =>
-    a.length === 1
-      ? new Range(0, toInt(a[0], 'range'))
-      : new Range(
-          toInt(a[0], 'range'),
-          toInt(a[1], 'range'),
-          a.length > 2 ? toInt(a[2], 'range') : 1,
-        ),
-  );
+  define('builtins', 'range', (a) => {
+    if (a.length === 0) fail('range expected at least 1 argument, got 0');
+    if (a.length > 3) fail(`range expected at most 3 arguments, got ${a.length}`);
+    if (a.length === 1) return new Range(0, toInt(a[0], 'range'));
+    const step = a.length > 2 ? toInt(a[2], 'range') : 1;
+    if (step === 0 || step === 0n) fail('range() arg 3 must not be zero');
+    return new Range(toInt(a[0], 'range'), toInt(a[1], 'range'), step);
+  });
   // getattr(cls, 'Inner') names a nested class (protocols 0-3); the unpickler resolves it as
   // the global `cls.Inner`. Any other getattr call stays inert.
   define('builtins', 'getattr', () => undefined);
