@@ -165,9 +165,10 @@ function utf8(m: Machine, size: number): string {
   }
 }
 
-function tupleFrom(stack: unknown[], from: number): Tuple {
+function tupleFrom(m: Machine, from: number): Tuple {
+  const stack = m.stack;
   const t = new Tuple();
-  for (let i = from, j = 0; i < stack.length; i++, j++) t[j] = stack[i];
+  for (let i = from, j = 0; i < m.sp; i++, j++) t[j] = stack[i];
   return t;
 }
 
@@ -182,7 +183,7 @@ function globalLine(m: Machine, ascii: boolean): string {
 }
 
 function pushGet(m: Machine, i: number): void {
-  m.stack.push(m.memoGet(i));
+  m.push(m.memoGet(i));
 }
 
 function put(m: Machine, i: number): void {
@@ -193,14 +194,14 @@ export const HANDLERS = {
   // --- integers -----------------------------------------------------------------------------
   INT: (m) => {
     const v = readInt(m);
-    m.stack.push(typeof v === 'boolean' ? v : narrow(v));
+    m.push(typeof v === 'boolean' ? v : narrow(v));
   },
-  BININT: (m) => m.stack.push(int4.read(m.r)),
-  BININT1: (m) => m.stack.push(uint1.read(m.r)),
-  BININT2: (m) => m.stack.push(uint2.read(m.r)),
-  LONG: (m) => m.stack.push(narrow(readLong(m))),
-  LONG1: (m) => m.stack.push(long1.read(m.r)),
-  LONG4: (m) => m.stack.push(readLong4(m, false)),
+  BININT: (m) => m.push(int4.read(m.r)),
+  BININT1: (m) => m.push(uint1.read(m.r)),
+  BININT2: (m) => m.push(uint2.read(m.r)),
+  LONG: (m) => m.push(narrow(readLong(m))),
+  LONG1: (m) => m.push(long1.read(m.r)),
+  LONG4: (m) => m.push(readLong4(m, false)),
 
   // --- Python 2 str, bytes, bytearray, buffers ----------------------------------------------
   STRING: (m) => {
@@ -212,31 +213,31 @@ export const HANDLERS = {
       throw m.error(ErrorCode.BAD_ARGUMENT, 'the STRING opcode argument must be quoted');
     }
     const bytes = parse(m, ErrorCode.BAD_ARGUMENT, () => escapeDecode(r.data, start + 1, nl - 1));
-    m.stack.push(python2String(m, bytes));
+    m.push(python2String(m, bytes));
   },
   BINSTRING: (m) => {
     const n = m.r.i32();
     if (n < 0) throw m.error(ErrorCode.BAD_ARGUMENT, 'BINSTRING pickle has negative byte count');
-    m.stack.push(python2String(m, m.r.bytes(n)));
+    m.push(python2String(m, m.r.bytes(n)));
   },
-  SHORT_BINSTRING: (m) => m.stack.push(python2String(m, m.r.bytes(m.r.u8()))),
-  BINBYTES: (m) => m.stack.push(bytes4.read(m.r)),
-  SHORT_BINBYTES: (m) => m.stack.push(bytes1.read(m.r)),
-  BINBYTES8: (m) => m.stack.push(bytes8.read(m.r)),
+  SHORT_BINSTRING: (m) => m.push(python2String(m, m.r.bytes(m.r.u8()))),
+  BINBYTES: (m) => m.push(bytes4.read(m.r)),
+  SHORT_BINBYTES: (m) => m.push(bytes1.read(m.r)),
+  BINBYTES8: (m) => m.push(bytes8.read(m.r)),
   BYTEARRAY8: (m) => {
     const n = m.r.u64();
     const p = m.r.skip(n);
     const d = m.r.data;
-    m.stack.push(
+    m.push(
       m.r.shareInput
         ? new ByteArray(d.buffer as ArrayBuffer, d.byteOffset + p, n)
         : ByteArray.copyOf(d.subarray(p, p + n)),
     );
   },
-  NEXT_BUFFER: (m) => m.stack.push(m.nextBuffer()),
+  NEXT_BUFFER: (m) => m.push(m.nextBuffer()),
   READONLY_BUFFER: (m) => {
     const v = m.top();
-    const i = m.stack.length - 1;
+    const i = m.sp - 1;
     if (v instanceof PickleBuffer) m.stack[i] = v.toReadonly();
     else if (v instanceof ByteArray) m.stack[i] = new PickleBuffer(v, true);
     else if (!(v instanceof Uint8Array)) {
@@ -245,113 +246,112 @@ export const HANDLERS = {
   },
 
   // --- constants ----------------------------------------------------------------------------
-  NONE: (m) => m.stack.push(null),
-  NEWTRUE: (m) => m.stack.push(true),
-  NEWFALSE: (m) => m.stack.push(false),
+  NONE: (m) => m.push(null),
+  NEWTRUE: (m) => m.push(true),
+  NEWFALSE: (m) => m.push(false),
 
   // --- str ----------------------------------------------------------------------------------
   UNICODE: (m) => {
     const v = unicodestringnl.read(m.r);
     m.charge(v.length);
-    m.stack.push(v);
+    m.push(v);
   },
-  SHORT_BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u8())),
-  BINUNICODE: (m) => m.stack.push(utf8(m, m.r.u32())),
-  BINUNICODE8: (m) => m.stack.push(utf8(m, m.r.u64())),
+  SHORT_BINUNICODE: (m) => m.push(utf8(m, m.r.u8())),
+  BINUNICODE: (m) => m.push(utf8(m, m.r.u32())),
+  BINUNICODE8: (m) => m.push(utf8(m, m.r.u64())),
 
   // --- float --------------------------------------------------------------------------------
   FLOAT: (m) => {
     const text = cString(lineText(m));
-    m.stack.push(parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyFloat(text)));
+    m.push(parse(m, ErrorCode.BAD_ARGUMENT, () => parsePyFloat(text)));
   },
-  BINFLOAT: (m) => m.stack.push(float8.read(m.r)),
+  BINFLOAT: (m) => m.push(float8.read(m.r)),
 
   // --- list, tuple, dict, set ---------------------------------------------------------------
-  EMPTY_LIST: (m) => m.stack.push([]),
+  EMPTY_LIST: (m) => m.push([]),
   APPEND: (m) => {
     m.need(2);
-    m.appendItems(m.stack[m.stack.length - 2], m.stack.length - 1);
+    m.appendItems(m.stack[m.sp - 2], m.sp - 1);
   },
   APPENDS: (m) => {
     const t = m.popMarkTarget();
-    if (m.stack.length > t + 1) m.appendItems(m.stack[t], t + 1);
+    if (m.sp > t + 1) m.appendItems(m.stack[t], t + 1);
   },
   LIST: (m) => {
     const items = m.popMarkItems();
-    m.stack.push(items);
+    m.push(items);
   },
-  EMPTY_TUPLE: (m) => m.stack.push(new Tuple()),
+  EMPTY_TUPLE: (m) => m.push(new Tuple()),
   TUPLE: (m) => {
     const k = m.popMark();
-    m.checkItems(m.stack.length - k, 'tuple');
-    const t = tupleFrom(m.stack, k);
-    m.stack.length = k;
-    m.stack.push(t);
+    m.checkItems(m.sp - k, 'tuple');
+    const t = tupleFrom(m, k);
+    m.sp = k;
+    m.push(t);
   },
   TUPLE1: (m) => {
     m.need(1);
     const s = m.stack;
     const t = new Tuple();
-    t[0] = s[s.length - 1];
-    s[s.length - 1] = t;
+    t[0] = s[m.sp - 1];
+    s[m.sp - 1] = t;
   },
   TUPLE2: (m) => {
     m.need(2);
     const s = m.stack;
     const t = new Tuple();
-    t[0] = s[s.length - 2];
-    t[1] = s[s.length - 1];
-    s.length -= 1;
-    s[s.length - 1] = t;
+    const sp = --m.sp;
+    t[0] = s[sp - 1];
+    t[1] = s[sp];
+    s[sp - 1] = t;
   },
   TUPLE3: (m) => {
     m.need(3);
     const s = m.stack;
     const t = new Tuple();
-    t[0] = s[s.length - 3];
-    t[1] = s[s.length - 2];
-    t[2] = s[s.length - 1];
-    s.length -= 2;
-    s[s.length - 1] = t;
+    const sp = (m.sp -= 2);
+    t[0] = s[sp - 1];
+    t[1] = s[sp];
+    t[2] = s[sp + 1];
+    s[sp - 1] = t;
   },
-  EMPTY_DICT: (m) => m.stack.push({}),
-  DICT: (m) => m.stack.push(m.makeDict(m.popMarkItems())),
+  EMPTY_DICT: (m) => m.push({}),
+  DICT: (m) => m.push(m.makeDict(m.popMarkItems())),
   SETITEM: (m) => {
     m.need(3);
-    m.setItems(m.stack.length - 3, m.stack.length - 2);
+    m.setItems(m.sp - 3, m.sp - 2);
   },
   SETITEMS: (m) => {
     const t = m.popMarkTarget();
-    if (m.stack.length > t + 1) m.setItems(t, t + 1);
+    if (m.sp > t + 1) m.setItems(t, t + 1);
   },
-  EMPTY_SET: (m) => m.stack.push(new Set()),
+  EMPTY_SET: (m) => m.push(new Set()),
   ADDITEMS: (m) => {
     const t = m.popMarkTarget();
-    if (m.stack.length > t + 1) m.addItems(m.stack[t], t + 1);
+    if (m.sp > t + 1) m.addItems(m.stack[t], t + 1);
   },
   FROZENSET: (m) => {
     const items = m.popMarkItems();
     for (const v of items) m.checkHashable(v);
-    m.stack.push(new FrozenSet(items));
+    m.push(new FrozenSet(items));
   },
 
   // --- stack --------------------------------------------------------------------------------
   POP: (m) => {
-    const s = m.stack;
     const marks = m.marks;
-    if (marks.length > 0 && marks[marks.length - 1] === s.length) m.popMark();
+    if (marks.length > 0 && marks[marks.length - 1] === m.sp) m.popMark();
     else m.popped(m.pop());
   },
   DUP: (m) => {
     const v = m.top();
-    m.stack.push(typeof v === 'object' && v !== null ? m.shared(v) : v);
+    m.push(typeof v === 'object' && v !== null ? m.shared(v) : v);
   },
   MARK: (m) => {
-    m.marks.push(m.stack.length);
-    m.fence = m.stack.length;
+    m.marks.push(m.sp);
+    m.fence = m.sp;
   },
   POP_MARK: (m) => {
-    m.stack.length = m.popMark();
+    m.sp = m.popMark();
   },
 
   // --- memo ---------------------------------------------------------------------------------
@@ -364,64 +364,64 @@ export const HANDLERS = {
   MEMOIZE: (m) => put(m, m.memoCount),
 
   // --- globals and objects ------------------------------------------------------------------
-  EXT1: (m) => m.stack.push(m.extension(m.r.u8())),
-  EXT2: (m) => m.stack.push(m.extension(m.r.u16())),
-  EXT4: (m) => m.stack.push(m.extension(m.r.i32())),
+  EXT1: (m) => m.push(m.extension(m.r.u8())),
+  EXT2: (m) => m.push(m.extension(m.r.u16())),
+  EXT4: (m) => m.push(m.extension(m.r.i32())),
   GLOBAL: (m) => {
     const module = globalLine(m, false);
     const name = globalLine(m, false);
-    m.stack.push(m.findClass(module, name));
+    m.push(m.findClass(module, name));
   },
   STACK_GLOBAL: (m) => {
     m.need(2);
-    const name = m.stack.pop();
-    const module = m.stack.pop();
+    const name = m.stack[--m.sp];
+    const module = m.stack[--m.sp];
     if (typeof name !== 'string' || typeof module !== 'string') {
       throw m.error(ErrorCode.BAD_OPERAND, 'STACK_GLOBAL requires str');
     }
-    m.stack.push(m.findClass(module, name));
+    m.push(m.findClass(module, name));
   },
   REDUCE: (m) => {
     m.need(2);
-    const args = m.stack.pop();
+    const args = m.stack[--m.sp];
     const s = m.stack;
-    s[s.length - 1] = m.reduce(s[s.length - 1], args);
+    s[m.sp - 1] = m.reduce(s[m.sp - 1], args);
   },
   BUILD: (m) => {
     m.need(2);
-    const state = m.stack.pop();
-    m.build(m.stack[m.stack.length - 1], state);
+    const state = m.stack[--m.sp];
+    m.build(m.stack[m.sp - 1], state);
   },
   INST: (m) => {
     const module = globalLine(m, true);
     const name = globalLine(m, true);
     const k = m.popMark();
-    m.checkItems(m.stack.length - k, 'tuple');
-    const args = tupleFrom(m.stack, k);
-    m.stack.length = k;
-    m.stack.push(m.instantiate(m.findClass(module, name), args, 'inst'));
+    m.checkItems(m.sp - k, 'tuple');
+    const args = tupleFrom(m, k);
+    m.sp = k;
+    m.push(m.instantiate(m.findClass(module, name), args, 'inst'));
   },
   OBJ: (m) => {
     const k = m.popMark();
-    if (m.stack.length - k < 1) m.underflow();
+    if (m.sp - k < 1) m.underflow();
     const cls = m.stack[k];
-    m.checkItems(m.stack.length - k - 1, 'tuple');
-    const args = tupleFrom(m.stack, k + 1);
-    m.stack.length = k;
-    m.stack.push(m.instantiate(cls, args, 'obj'));
+    m.checkItems(m.sp - k - 1, 'tuple');
+    const args = tupleFrom(m, k + 1);
+    m.sp = k;
+    m.push(m.instantiate(cls, args, 'obj'));
   },
   NEWOBJ: (m) => {
     m.need(2);
-    const args = m.stack.pop();
+    const args = m.stack[--m.sp];
     const s = m.stack;
-    s[s.length - 1] = m.newObject(s[s.length - 1], args, undefined, 'newobj');
+    s[m.sp - 1] = m.newObject(s[m.sp - 1], args, undefined, 'newobj');
   },
   NEWOBJ_EX: (m) => {
     m.need(3);
-    const kwargs = m.stack.pop();
-    const args = m.stack.pop();
+    const kwargs = m.stack[--m.sp];
+    const args = m.stack[--m.sp];
     const s = m.stack;
-    s[s.length - 1] = m.newObject(s[s.length - 1], args, kwargs, 'newobj_ex');
+    s[m.sp - 1] = m.newObject(s[m.sp - 1], args, kwargs, 'newobj_ex');
   },
 
   // --- framing and control ------------------------------------------------------------------
@@ -446,23 +446,23 @@ export const HANDLERS = {
         throw new TextError('persistent IDs in protocol 0 must be ASCII strings');
       }
     });
-    m.stack.push(m.persistentLoad(pid));
+    m.push(m.persistentLoad(pid));
   },
   BINPERSID: (m) => {
     const pid = m.pop();
-    m.stack.push(m.persistentLoad(pid));
+    m.push(m.persistentLoad(pid));
   },
 } satisfies Record<OpName, Handler>;
 
 /** Exact mode: every int is a `bigint`, so it pickles back as an int. */
 const EXACT_HANDLERS: Partial<Record<OpName, Handler>> = {
-  INT: (m) => m.stack.push(readInt(m)),
-  BININT: (m) => m.stack.push(BigInt(int4.read(m.r))),
-  BININT1: (m) => m.stack.push(BigInt(uint1.read(m.r))),
-  BININT2: (m) => m.stack.push(BigInt(uint2.read(m.r))),
-  LONG: (m) => m.stack.push(readLong(m)),
-  LONG1: (m) => m.stack.push(BigInt(long1.read(m.r))),
-  LONG4: (m) => m.stack.push(readLong4(m, true)),
+  INT: (m) => m.push(readInt(m)),
+  BININT: (m) => m.push(BigInt(int4.read(m.r))),
+  BININT1: (m) => m.push(BigInt(uint1.read(m.r))),
+  BININT2: (m) => m.push(BigInt(uint2.read(m.r))),
+  LONG: (m) => m.push(readLong(m)),
+  LONG1: (m) => m.push(BigInt(long1.read(m.r))),
+  LONG4: (m) => m.push(readLong4(m, true)),
 };
 
 function buildDispatch(

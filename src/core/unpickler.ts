@@ -20,6 +20,7 @@ export type BytesLike = Uint8Array | ArrayBufferView | ArrayBuffer;
 /** Clears what one pickle leaves in the machine; the memo carries over to the next. */
 function resetForLoad(m: Machine): void {
   m.stack.length = 0;
+  m.sp = 0;
   m.marks.length = 0;
   m.fence = 0;
   m.proto = 0;
@@ -40,6 +41,9 @@ function ranOutOfInput(r: Reader): UnpicklingError {
 function finishLoad(m: Machine): unknown {
   m.checkpoint();
   let value = m.pop();
+  // Drop the stack's stale slots, which would otherwise keep values alive until the next load.
+  m.stack.length = 0;
+  m.sp = 0;
   if (m.needsFixup) value = m.fixup(value);
   m.checkDepth(value);
   return value;
@@ -524,7 +528,7 @@ export class StreamUnpickler {
     }
     m.heap += HEAP_COST_BY_CODE[code]!;
     if (direct.kind === 'str') m.charge(size);
-    m.stack.push(directValue(direct.kind, payload, at));
+    m.push(directValue(direct.kind, payload, at));
     return true;
   }
 
