@@ -173,6 +173,56 @@ describe('dicts: which JS form', () => {
   });
 });
 
+describe('dicts with many string keys (built from a template)', () => {
+  // Dicts of 17 or more string keys are built by cloning a template (machine.ts,
+  // fillFromTemplate), which replaces the empty dict on the stack and in the memo: each case
+  // checks values, key order and sharing against Python at every protocol.
+  const cases: Array<[string, string]> = [
+    ['30 records of 21 keys', "[{('k%d' % j): (i, j) for j in range(21)} for i in range(30)]"],
+    [
+      'a dict that holds itself',
+      "(lambda d: (d.update({('k%d' % j): d for j in range(20)}), d)[1])({})",
+    ],
+    ['one dict shared twice', "(lambda d: [d, d, {'x': d}])({('k%d' % j): j for j in range(25)})"],
+    [
+      'a dict of dicts, each of 18 keys',
+      "{('o%d' % i): {('k%d' % j): [j] for j in range(18)} for i in range(20)}",
+    ],
+    [
+      "keys '__proto__' and '0' among 20 others",
+      "{**{('k%d' % j): j for j in range(20)}, '__proto__': 1, '0': 2}",
+    ],
+    [
+      'the same 17 keys in another order',
+      "[{('k%d' % j): j for j in range(17)}, {('k%d' % j): j for j in reversed(range(17))}]",
+    ],
+    ['1500 keys (two SETITEMS batches)', "{('k%d' % j): j for j in range(1500)}"],
+  ];
+  for (const [name, expr] of cases) {
+    test(`${name}: loads as Python has it, at every protocol`, async (t) => {
+      if (!needPython(t)) return;
+      const pickles = await pyPickles(expr);
+      for (const [p, data] of pickles.entries()) {
+        const expected = fromTagged(await pyResult('result = pickle.loads(data)', data));
+        assertSameValue(loads(data), expected, `${name} @${p}`);
+      }
+    });
+  }
+
+  test('a hand-made SETITEMS with a repeated key keeps the last value, in first-seen order', async (t) => {
+    if (!needPython(t)) return;
+    // EMPTY_DICT MEMOIZE MARK ('k0', 0) ... ('k17', 17) ('k0', 99) SETITEMS STOP
+    const parts: number[] = [0x80, 0x04, 0x7d, 0x94, 0x28];
+    const key = (k: string) => [0x8c, k.length, ...Buffer.from(k)];
+    for (let j = 0; j < 18; j++) parts.push(...key(`k${j}`), 0x4b, j);
+    parts.push(...key('k0'), 0x4b, 99, 0x75, 0x2e);
+    const data = new Uint8Array(parts);
+    const expected = fromTagged(await pyResult('result = pickle.loads(data)', data));
+    assertSameValue(loads(data), expected);
+    assert.deepEqual(Object.keys(loads(data) as object).slice(0, 2), ['k0', 'k1']);
+  });
+});
+
 describe('dicts: JS to Python', () => {
   test('a Map and a plain object with the same entries dump to the same bytes as CPython', async (t) => {
     if (!needPython(t)) return;

@@ -315,7 +315,11 @@ export const HANDLERS = {
     t[2] = s[sp + 1];
     s[sp - 1] = t;
   },
-  EMPTY_DICT: (m) => m.push({}),
+  EMPTY_DICT: (m) => {
+    const d = {};
+    m.freshDict = d;
+    m.push(d);
+  },
   DICT: (m) => m.push(m.makeDict(m.popMarkItems())),
   SETITEM: (m) => {
     m.need(3);
