@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { UnpicklingError, dumps, loads } from './helpers/pickle.js';
+import { PicklingError, UnpicklingError, dumps, loads } from './helpers/pickle.js';
 import { genops } from '../src/tools/genops.js';
 import { needPython, py } from './helpers/python.js';
 import { fromTagged } from './helpers/tagged.js';
@@ -109,7 +109,7 @@ describe('numbers: ints', () => {
     for (const p of PROTOCOLS) {
       const want = await pyIntPickles(ints, p);
       ints.forEach((v, i) => {
-        const got = dumps(v, { protocol: p });
+        const got = dumps(v, { protocol: p, maxIntDigits: Infinity });
         if (hex(got) !== hex(want[i]!)) failures.push(`dumps ${showInt(v)} @${p}`);
         const back = loads(want[i]!, { exact: true, limits });
         if (back !== v) failures.push(`loads ${showInt(v)} @${p}: ${String(back).slice(0, 20)}`);
@@ -225,7 +225,15 @@ describe('numbers: ints', () => {
     if (!needPython(t)) return;
     const v = 7n ** 6000n; // 5071 digits
     for (const p of [0, 1]) {
-      const data = dumps(v, { protocol: p });
+      // By default, as CPython 3.11+: a PicklingError (CPython: ValueError, "Exceeds the limit").
+      const refused = await py.eval(`result = None\npickle.dumps(7 ** 6000, ${p})`);
+      assert.equal(refused.error?.type, 'ValueError', 'CPython refuses to write it');
+      assert.throws(
+        () => dumps(v, { protocol: p }),
+        (e: unknown) => e instanceof PicklingError && /4300 digits/.test(e.message),
+      );
+      assert.equal(dumps(10n ** 4299n, { protocol: p }).length > 4300, true); // 4300 digits: fine
+      const data = dumps(v, { protocol: p, maxIntDigits: Infinity });
       const [want] = await pyIntPickles([v], p);
       assert.equal(hex(data), hex(want!));
       // CPython (3.11+) by default refuses to read such a line (the conversion is quadratic), and

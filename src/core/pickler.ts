@@ -91,6 +91,12 @@ export interface PicklerOptions {
    * with `exact: true`. Defaults to `false`: a number that is a safe integer pickles as an int.
    */
   exact?: boolean;
+  /**
+   * The most decimal digits of an int written as text (protocols 0 and 1). Defaults to 4300,
+   * CPython's `sys.get_int_max_str_digits()`: CPython 3.11+ refuses to write or read a longer
+   * one. `Infinity` writes it anyway (what CPython does with the limit lifted).
+   */
+  maxIntDigits?: number;
   /** Protocol 5: called with each `PickleBuffer`; a falsy return sends it out-of-band. */
   bufferCallback?: (buffer: PickleBuffer) => unknown;
   /** A persistent ID for a value, or `undefined`/`null` to pickle it normally. */
@@ -142,6 +148,7 @@ export class Pickler {
   private readonly bin: boolean;
   private readonly fixImports: boolean;
   private readonly exact: boolean;
+  private readonly maxIntDigits: number;
   private readonly bufferCallback: PicklerOptions['bufferCallback'];
   private readonly persistentId: PicklerOptions['persistentId'];
   private readonly reducerOverride: PicklerOptions['reducerOverride'];
@@ -173,6 +180,7 @@ export class Pickler {
     this.bin = protocol >= 1;
     this.fixImports = (options.fixImports ?? true) && protocol < 3;
     this.exact = options.exact ?? false;
+    this.maxIntDigits = options.maxIntDigits ?? 4300;
     this.bufferCallback = options.bufferCallback;
     this.persistentId = options.persistentId;
     this.reducerOverride = options.reducerOverride;
@@ -578,6 +586,18 @@ export class Pickler {
       }
       w.bytes(bytes);
       return;
+    }
+    // Protocols 0 and 1 write the int as decimal text. CPython 3.11+ refuses an int of more
+    // than 4300 digits there (sys.get_int_max_str_digits), and would refuse to load it: so do we.
+    const text = String(v);
+    const digits = text.length - (text[0] === '-' ? 1 : 0);
+    if (digits > this.maxIntDigits) {
+      throw new Unpicklable(
+        ErrorCode.UNPICKLABLE,
+        `an int of ${digits} digits exceeds the limit (${this.maxIntDigits} digits) for integer ` +
+          `string conversion at protocol ${this.protocol}, as in CPython: use protocol 2 or ` +
+          `higher, which writes ints in binary, or the option maxIntDigits: Infinity`,
+      );
     }
     w.byte(OP.LONG);
     decimalnl_long.write(w, v);
