@@ -45,6 +45,15 @@ function putGet(put: string, get: string): Case {
 
 const TABLE: Record<string, Case[]> = {
   INT: [
+    // The fast path (src/core/handlers.ts shortDecimalLine): 1-15 plain decimal digits.
+    '7',
+    '-7',
+    '10',
+    '123456789012345',
+    '-123456789012345',
+    '999999999999999',
+    '1234567890123456',
+    '-1234567890123456',
     '0',
     '-0',
     '00',
