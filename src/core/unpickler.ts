@@ -216,9 +216,17 @@ const DIRECT_PAYLOADS: ReadonlyMap<
   [OP.BINUNICODE8, { header: 9, kind: 'str' }],
 ]);
 
-async function* chunksOf(source: ChunkSource): AsyncGenerator<Uint8Array, void, undefined> {
+/** The chunks of a source as plain `Uint8Array`s (also used by pickle-ts/node for its sources). */
+export async function* chunksOf(source: ChunkSource): AsyncGenerator<Uint8Array, void, undefined> {
   if (Symbol.asyncIterator in source || Symbol.iterator in source) {
-    for await (const chunk of source as AsyncIterable<BytesLike>) yield toUint8Array(chunk);
+    for await (const chunk of source as AsyncIterable<BytesLike | string>) {
+      if (typeof chunk === 'string') {
+        throw new TypeError(
+          'Expected a stream of bytes, got a string chunk: open the stream without an encoding',
+        );
+      }
+      yield toUint8Array(chunk);
+    }
     return;
   }
   // A web ReadableStream without async iteration (Chromium, Safari).
@@ -349,11 +357,7 @@ export class StreamUnpickler {
       await this.fill(furthest);
       have = this.received;
     } else {
-      while (!this.ended && this.received < furthest) {
-        const next = await this.chunks.next();
-        if (next.done) this.ended = true;
-        else this.received += next.value.length;
-      }
+      while (this.received < furthest && (await this.nextChunk()) !== undefined);
       have = this.received;
     }
     for (let i = 0; i < frames.length; i += 2) if (frames[i + 1]! > have) return frames[i];
@@ -417,16 +421,25 @@ export class StreamUnpickler {
     }
   }
 
+  /** The source's next chunk (counted in `received`), or undefined once it has ended. */
+  private async nextChunk(): Promise<Uint8Array | undefined> {
+    if (this.ended) return undefined;
+    const next = await this.chunks.next();
+    if (next.done) {
+      this.ended = true;
+      return undefined;
+    }
+    this.received += next.value.length;
+    return next.value;
+  }
+
   /** Reads chunks until the input reaches offset `wantEnd` or ends. */
   private async fill(wantEnd: number): Promise<void> {
     const r = this.reader;
-    while (!this.ended && r.base + r.filled < wantEnd) {
-      const next = await this.chunks.next();
-      if (next.done) this.ended = true;
-      else {
-        this.received += next.value.length;
-        this.append(next.value);
-      }
+    while (r.base + r.filled < wantEnd) {
+      const chunk = await this.nextChunk();
+      if (chunk === undefined) break;
+      this.append(chunk);
     }
     r.setWindow(r.data, r.filled, r.base, !this.ended);
   }
@@ -504,14 +517,11 @@ export class StreamUnpickler {
     r.pos = r.opStart = 0;
     r.setWindow(r.data, 0, wantEnd, true);
     while (filled < size) {
-      const next = await this.chunks.next();
-      if (next.done) {
-        this.ended = true;
+      const chunk = await this.nextChunk();
+      if (chunk === undefined) {
         r.setWindow(r.data, 0, wantEnd, false);
         throw new UnpicklingError(ErrorCode.TRUNCATED, 'pickle data was truncated', at);
       }
-      const chunk = next.value;
-      this.received += chunk.length;
       const take = Math.min(chunk.length, size - filled);
       if (filled + take > payload.length) {
         const grown = this.allocate(

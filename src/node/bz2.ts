@@ -484,19 +484,3 @@ export async function* bz2Decompress(
   for await (const chunk of chunks) yield* d.push(chunk);
   yield* d.end();
 }
-
-/** Decompresses a whole bzip2 file (every stream). */
-export function bz2DecompressSync(data: Uint8Array): Uint8Array {
-  const d = new Bz2Decoder();
-  const parts = [...d.push(data), ...d.end()];
-  if (parts.length === 1) return parts[0]!;
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

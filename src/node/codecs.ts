@@ -16,6 +16,7 @@ import { Readable, pipeline } from 'node:stream';
 import { createGunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Bz2Decoder, Bz2Error, bz2Decompress } from './bz2.js';
+import { concat } from './concat.js';
 import { ZstdFrameError, splitFrames, zstdDecompress, type FrameDecoders } from './zstd.js';
 
 const require = createRequire(import.meta.url);
@@ -360,17 +361,6 @@ export function codecForMagic(head: Uint8Array): Codec | undefined {
 /** Bytes to peek at to recognise a format. */
 export const MAGIC_LENGTH = 6;
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concat };
 
 export type { Codec };

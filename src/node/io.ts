@@ -5,7 +5,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import type { BytesLike, ChunkSource } from '../core/unpickler.js';
+import { chunksOf, type BytesLike, type ChunkSource } from '../core/unpickler.js';
 
 /** Read size for files: one chunk is what a streaming load holds beside the values. */
 export const CHUNK_SIZE = 1 << 16;
@@ -37,12 +37,6 @@ export function pathOf(x: unknown): string | undefined {
   return undefined;
 }
 
-function toBytes(b: BytesLike): Uint8Array {
-  if (b instanceof Uint8Array) return b;
-  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  return new Uint8Array(b);
-}
-
 /** Reads a file from its current position, one chunk at a time (fresh buffers, never reused). */
 async function* readHandle(handle: FileHandle): AsyncGenerator<Uint8Array, void, undefined> {
   for (;;) {
@@ -62,45 +56,19 @@ async function* readPath(path: string): AsyncGenerator<Uint8Array, void, undefin
   }
 }
 
-async function* fromChunkSource(source: ChunkSource): AsyncGenerator<Uint8Array, void, undefined> {
-  if (Symbol.asyncIterator in source || Symbol.iterator in source) {
-    for await (const chunk of source as AsyncIterable<BytesLike | string>) {
-      if (typeof chunk === 'string') {
-        throw new TypeError(
-          'Expected a stream of bytes, got a string chunk: open the stream without an encoding',
-        );
-      }
-      yield toBytes(chunk);
-    }
-    return;
-  }
-  const reader = source.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      if (value !== undefined) yield toBytes(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
 /** The raw bytes of a source as chunks. Closing the generator closes a file it opened. */
 export function rawChunks(source: Source): AsyncGenerator<Uint8Array, void, undefined> {
   const path = pathOf(source);
   if (path !== undefined) return readPath(path);
   if (isFileHandle(source)) return readHandle(source);
-  if (isBytes(source)) return fromChunkSource([toBytes(source)]);
+  if (isBytes(source)) return chunksOf([source]);
   if (isNodeReadable(source)) {
     // Left open when loading stops, as pickle.load leaves its file open.
-    return fromChunkSource(
-      source.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>,
-    );
+    return chunksOf(source.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>);
   }
   if (typeof source === 'object' && source !== null) {
     if (Symbol.asyncIterator in source || Symbol.iterator in source || 'getReader' in source) {
-      return fromChunkSource(source as ChunkSource);
+      return chunksOf(source as ChunkSource);
     }
   }
   throw new TypeError(

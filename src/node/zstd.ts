@@ -8,6 +8,8 @@
  * available: fastest); a larger one is decoded as it streams in (fzstd), so memory stays bounded.
  */
 
+import { concat } from './concat.js';
+
 const FRAME_MAGIC = 0xfd2fb528;
 /** Skippable frames: magic 0x184D2A50 to 0x184D2A5F, then a 4-byte size, then that many bytes. */
 const SKIPPABLE_MASK = 0xfffffff0;
@@ -144,17 +146,6 @@ export interface FrameDecoders {
   whole(frame: Uint8Array): Uint8Array | Promise<Uint8Array>;
   /** A streaming decoder: `push` returns the output so far; `final` marks the frame's last bytes. */
   streaming(): { push(piece: Uint8Array, final: boolean): Uint8Array[] };
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /**
