@@ -105,13 +105,7 @@ async function readStream(
     total += bytes.length;
     progress.update(total);
   }
-  const data = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    data.set(c, at);
-    at += c.length;
-  }
-  return data;
+  return concat(chunks, total);
 }
 
 /** Reads `path` (`-` for standard input) whole, decompressing it if its magic bytes say so. */
