@@ -23,6 +23,7 @@ import type { Reader } from './reader.js';
 import { ByteArray, PickleBuffer } from './python/bytes.js';
 import { FrozenSet } from './python/frozenset.js';
 import { Tuple } from './python/tuple.js';
+import { appendRun } from './runs.js';
 import {
   TextError,
   decode8bit,
@@ -393,6 +394,7 @@ export const HANDLERS = {
     m.push(typeof v === 'object' && v !== null ? m.shared(v) : v);
   },
   MARK: (m) => {
+    if (appendRun(m)) return;
     m.marks.push(m.sp);
     m.fence = m.sp;
   },

@@ -109,6 +109,9 @@ export class Machine {
   /** Memo slots past this size live in a Map instead of the array. */
   private bigMemo: Map<number, unknown> | null = null;
   proto = 0;
+  /** A list whose length was set ahead of its items (see runs.ts), and how far it is filled. */
+  sizedList: unknown[] | null = null;
+  sizedFill = 0;
 
   readonly exact: boolean;
   readonly fixImports: boolean;
@@ -173,6 +176,14 @@ export class Machine {
         (limit === DEFAULT_LIMITS[name] ? ' (the default)' : '') +
         `; raise it with the option limits: { ${name}: ... } if you trust this input`,
     );
+  }
+
+  /** Gives back the unfilled tail of a presized list (see runs.ts). */
+  unsize(): void {
+    const list = this.sizedList;
+    if (list === null) return;
+    list.length = this.sizedFill;
+    this.sizedList = null;
   }
 
   /** Adds `n` bytes to the heap estimate, failing at once if that passes `maxHeapBytes`. */

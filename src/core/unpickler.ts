@@ -19,6 +19,7 @@ export type BytesLike = Uint8Array | ArrayBufferView | ArrayBuffer;
 
 /** Clears what one pickle leaves in the machine; the memo carries over to the next. */
 function resetForLoad(m: Machine): void {
+  m.unsize();
   m.stack.length = 0;
   m.sp = 0;
   m.marks.length = 0;
@@ -39,6 +40,7 @@ function ranOutOfInput(r: Reader): UnpicklingError {
  * MARK left open, are ignored as they are there), then the checks that need the whole value.
  */
 function finishLoad(m: Machine): unknown {
+  m.unsize();
   m.checkpoint();
   let value = m.pop();
   // Drop the stack's stale slots, which would otherwise keep values alive until the next load.
@@ -154,6 +156,7 @@ export class Unpickler {
         }
       }
     } catch (e) {
+      m.unsize();
       throw engineLimit(e, r);
     }
     return finishLoad(m);
@@ -413,7 +416,10 @@ export class StreamUnpickler {
         }
       }
     } catch (e) {
-      if (!(e instanceof NeedMoreInput)) throw engineLimit(e, r);
+      if (!(e instanceof NeedMoreInput)) {
+        m.unsize();
+        throw engineLimit(e, r);
+      }
       // The opcode runs again when its bytes are there: take back what it was charged.
       m.heap -= cost[data[r.opStart]!]!;
       r.pos = r.opStart;
