@@ -162,3 +162,47 @@ describe('list batches', () => {
     }
   });
 });
+
+/** Bytes of a hand-made pickle: strings are latin1 text, numbers bytes. */
+function bytesOf(...parts: Array<string | number>): Uint8Array {
+  const out: number[] = [];
+  for (const p of parts) {
+    if (typeof p === 'number') out.push(p);
+    else for (const ch of p) out.push(ch.charCodeAt(0));
+  }
+  return new Uint8Array(out);
+}
+
+/** A SETITEMS batch of `n` string keys k0.. with int values. */
+function pairs(n: number): string {
+  let s = '(';
+  for (let i = 0; i < n; i++)
+    s += `\x8c\x02k${String.fromCharCode(0x61 + i)}K${String.fromCharCode(i)}`;
+  return `${s}u`;
+}
+
+// A new list or dict whose first batch may replace it (exact-size list, dict from a template)
+// must not be replaced once anything else holds it: a second memo slot, a GET, a DUP.
+const FRESH: Record<string, Uint8Array> = {
+  'a list memoized twice': bytesOf('\x80\x02]q\x00(]q\x01q\x02(K\x01K\x02eh\x01h\x02e.'),
+  'a list fetched by GET before its items': bytesOf('\x80\x04]\x94h\x00(K\x01K\x02e\x86.'),
+  'a list DUPed before its items': bytesOf('\x80\x02]2(K\x01K\x02e\x86.'),
+  'a list in a sparse memo slot': bytesOf('\x80\x02]q\x05(K\x01K\x02eh\x05\x86.'),
+  'a list that holds itself': bytesOf('\x80\x04]\x94(h\x00K\x01e.'),
+  'a list APPENDed one item at a time': bytesOf('\x80\x02]q\x00K\x01aK\x02ah\x00\x86.'),
+  'a dict of 20 keys memoized twice': bytesOf(`\x80\x04](}\x94q\x01${pairs(20)}h\x00h\x01e.`),
+  'a dict of 20 keys fetched by GET before its items': bytesOf(
+    `\x80\x04}\x94h\x00${pairs(20)}\x86.`,
+  ),
+};
+
+describe('fresh containers', () => {
+  for (const [name, data] of Object.entries(FRESH)) {
+    test(`${name}: loads with the sharing CPython gives`, async (t) => {
+      if (!needPython(t)) return;
+      const r = await py.load(data);
+      assert.equal(r.error, undefined, `CPython: ${r.error?.type}: ${r.error?.message}`);
+      assertSameValue(loads(data), fromTagged(r.tagged!));
+    });
+  }
+});

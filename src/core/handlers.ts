@@ -311,7 +311,12 @@ export const HANDLERS = {
   BINFLOAT: (m) => m.push(float8.read(m.r)),
 
   // --- list, tuple, dict, set ---------------------------------------------------------------
-  EMPTY_LIST: (m) => m.push(NO_ITEMS.slice()),
+  EMPTY_LIST: (m) => {
+    const list = NO_ITEMS.slice();
+    m.freshList = list;
+    m.freshListMemo = -1;
+    m.push(list);
+  },
   APPEND: (m) => {
     m.need(2);
     m.appendItems(m.stack[m.sp - 2], m.sp - 1);
@@ -361,6 +366,7 @@ export const HANDLERS = {
   EMPTY_DICT: (m) => {
     const d = {};
     m.freshDict = d;
+    m.freshDictMemo = -1;
     m.push(d);
   },
   DICT: (m) => m.push(m.makeDict(m.popMarkItems())),

@@ -145,7 +145,13 @@ export class Machine {
    * built from a template (see `fillFromTemplate`).
    */
   freshDict: object | null = null;
-  private freshDictMemo = -1;
+  freshDictMemo = -1;
+  /**
+   * The same for the last list EMPTY_LIST made: its first batch replaces it by an array of
+   * exactly its items (see `replaceFreshList`).
+   */
+  freshList: unknown[] | null = null;
+  freshListMemo = -1;
   /** Templates for dicts with many string keys, by their first key (see `fillFromTemplate`). */
   private templates: Map<string, DictTemplate[]> | null = null;
   private templateCount = 0;
@@ -314,9 +320,10 @@ export class Machine {
       // The common case, every pickler's MEMOIZE/PUT n+1.
       this.memoCount++;
       this.memoStore(i, v);
-      if (v === this.freshDict) this.freshDictMemo = i;
+      if (v === this.freshList || v === this.freshDict) this.noteFresh(i, v);
       return;
     }
+    if (v === this.freshList || v === this.freshDict) this.noteFresh(i, v);
     if (i >= this.maxMemo) throw this.overLimit('maxMemo', `memo index ${i}`);
     if (i < this.memoLength) {
       if (this.memoAt(i) === undefined) this.addMemo();
@@ -347,6 +354,31 @@ export class Machine {
     if (i === this.memoLength) this.memoLength++;
   }
 
+  /** A fresh container stored in the memo: its one slot, or, stored twice, not fresh. */
+  private noteFresh(i: number, v: unknown): void {
+    if (v === this.freshList) {
+      if (this.freshListMemo < 0) this.freshListMemo = i;
+      else this.freshList = null;
+    } else if (this.freshDictMemo < 0) this.freshDictMemo = i;
+    else this.freshDict = null;
+  }
+
+  /**
+   * Replaces the fresh list at `stack[index]`, still empty and referenced only there and in its
+   * memo slot, by `items`: an array of exactly its first batch. V8 gives an array that grows
+   * from empty room for 16 items (a 2-item list took 190 bytes instead of 64), and the
+   * scavenger copies every byte of what a load keeps, twice. Dicts loads: 98.6 -> 65.7 ms
+   * (scavenges 39 -> 11 ms), records 124 -> 95 ms.
+   */
+  replaceFreshList(items: unknown[], index: number): void {
+    this.freshList = null;
+    this.stack[index] = items;
+    const i = this.freshListMemo;
+    if (i < 0) return;
+    if (i < this.memoLength) this.memoStore(i, items);
+    else this.bigMemo!.set(i, items);
+  }
+
   private addMemo(): void {
     if (++this.memoCount > this.maxMemo) {
       throw this.overLimit('maxMemo', `${this.memoCount} memo entries`);
@@ -360,6 +392,8 @@ export class Machine {
       if (promoted !== undefined) return promoted;
     }
     if (isDictObject(v)) (this.exposed ??= new Set()).add(v);
+    if (v === this.freshList) this.freshList = null;
+    if (v === this.freshDict) this.freshDict = null;
     return v;
   }
 
@@ -606,7 +640,9 @@ export class Machine {
       if (target.length + sp - from > this.limits.maxItems) {
         this.checkItems(target.length + sp - from, 'list');
       }
-      for (let i = from; i < sp; i++) target.push(stack[i]);
+      if (target === this.freshList && target.length === 0) {
+        this.replaceFreshList(stack.slice(from, sp), from - 1);
+      } else for (let i = from; i < sp; i++) target.push(stack[i]);
     } else if (target instanceof PyObject) {
       for (let i = from; i < sp; i++) target.listItems.push(stack[i]);
     } else {

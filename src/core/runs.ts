@@ -151,7 +151,10 @@ export function appendRun(m: Machine): boolean {
         r.opStart = p;
         m.checkItems(fill, 'list');
       }
-      if (fill - first >= FULL_BATCH && first === 0) presize(m, list, fill, p + 1);
+      if (first === 0) {
+        if (fill >= FULL_BATCH) presize(m, list, fill, p + 1);
+        else if (list === m.freshList) m.replaceFreshList(list.slice(0, fill), sp - 1);
+      }
     }
     return true;
   }

@@ -27,6 +27,8 @@ function resetForLoad(m: Machine): void {
   m.proto = 0;
   m.needsFixup = false;
   m.lastReduced = null;
+  m.freshList = null;
+  m.freshDict = null;
 }
 
 /** Python's `EOFError`: no pickle starts here. */
