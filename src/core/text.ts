@@ -34,6 +34,15 @@ export function decodeUtf8(data: Uint8Array, start: number, end: number): string
     // call, and than building the string char by char (200k 8-byte keys: 16 ms vs 26-31 ms).
     // Well-formed 2-, 3- and 4-byte sequences are decoded here too (the strings data set, one
     // in ten non-ASCII: loads 57 -> 40 ms); anything unusual goes to the full decoders.
+    // ASCII, the common case, goes straight into the array of its length (no second copy).
+    const ascii = codesOfLength[n]!;
+    let a = start;
+    for (let j = 0; a < end; a++, j++) {
+      const b = data[a]!;
+      if (b >= 0x80) break;
+      ascii[j] = b;
+    }
+    if (a === end) return String.fromCharCode.apply(null, ascii);
     let k = 0;
     for (let i = start; i < end;) {
       const b = data[i]!;
