@@ -1,9 +1,9 @@
 /**
  * The decode loop's fast path for the bulk of most pickles: a list's items, written by every
  * pickler as `MARK item... APPENDS` batches of 1000. When MARK finds a plain list on top of the
- * stack, `appendRun` decodes the atoms that follow (ints, floats, short strings with their
- * MEMOIZE, None, bools, FRAME) straight into the list in one tight loop, without the stack or the
- * dispatch table. Anything it does not know ends the run, and the general path takes over with
+ * stack, `appendRun` decodes the atoms that follow (ints, floats, strings with their MEMOIZE or
+ * PUT, None, bools, GETs of atoms, FRAME) straight into the list in one tight loop, without the
+ * stack or the dispatch table. Anything it does not know ends the run, and the general path takes over with
  * the machine in exactly the state the general path would have left it in.
  */
 import type { Machine } from './machine.js';
@@ -15,6 +15,9 @@ const {
   APPENDS: { code: C_APPENDS },
   BINFLOAT: { code: C_BINFLOAT },
   BINGET: { code: C_BINGET },
+  BINPUT: { code: C_BINPUT },
+  BINUNICODE: { code: C_BINUNICODE },
+  LONG_BINPUT: { code: C_LONG_BINPUT },
   BININT: { code: C_BININT },
   BININT1: { code: C_BININT1 },
   BININT2: { code: C_BININT2 },
@@ -102,6 +105,23 @@ export function appendRun(m: Machine): boolean {
         list[fill++] = decodeUtf8(data, p + 2, p + 2 + n);
         heap += COST_STR + n;
         p += 2 + n;
+      } else if (c === C_BINUNICODE) {
+        // Protocols 1-3 write every str this way.
+        if (p + 5 > limit) break;
+        const n = view.getUint32(p + 1, true);
+        if (n > limit - p - 5) break;
+        list[fill++] = decodeUtf8(data, p + 5, p + 5 + n);
+        heap += COST[c]! + n;
+        p += 5 + n;
+      } else if (c === C_BINPUT || c === C_LONG_BINPUT) {
+        // Protocols 1-3 memoize with an index: the general path's PUT.
+        const size = c === C_BINPUT ? 2 : 5;
+        if (fill === first || p + size > limit) break;
+        const i = c === C_BINPUT ? data[p + 1]! : view.getUint32(p + 1, true);
+        r.opStart = p;
+        m.memoPut(i, list[fill - 1]);
+        p += size;
+        heap += COST[c]!;
       } else if (c === C_MEMOIZE) {
         if (fill === first) break;
         r.opStart = p; // where a maxMemo error points
@@ -185,6 +205,7 @@ export function appendRun(m: Machine): boolean {
  */
 function presize(m: Machine, list: unknown[], fill: number, from: number): void {
   const data = m.r.data;
+  const view = m.r.view;
   const end = m.r.end;
   let total = 0;
   let p = from;
@@ -207,8 +228,11 @@ function presize(m: Machine, list: unknown[], fill: number, from: number): void 
       else if (c === C_SHORT_BINUNICODE) {
         q += q + 1 < end ? 2 + data[q + 1]! : 2;
         others = true;
-      } else if (c === C_MEMOIZE) {
-        q += 1;
+      } else if (c === C_BINUNICODE) {
+        q += q + 5 <= end ? 5 + view.getUint32(q + 1, true) : 5;
+        others = true;
+      } else if (c === C_MEMOIZE || c === C_BINPUT || c === C_LONG_BINPUT) {
+        q += c === C_MEMOIZE ? 1 : c === C_BINPUT ? 2 : 5;
         continue;
       } else if (c === C_BINGET) {
         q += 2;
