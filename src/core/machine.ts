@@ -124,6 +124,7 @@ export class Machine {
   /** A list whose length was set ahead of its items (see runs.ts), and how far it is filled. */
   sizedList: unknown[] | null = null;
   sizedFill = 0;
+  sizedEnd = 0;
 
   readonly exact: boolean;
   readonly fixImports: boolean;
