@@ -53,6 +53,8 @@ export class Frame {
   items: ArrayLike<unknown> = [];
   /** For KEYS: the dict the keys index. */
   dict: Map<unknown, unknown> | Record<string, unknown> | null = null;
+  /** For KEYS of a plain object: its values, in the order of its keys (`Object.values`). */
+  values: ArrayLike<unknown> | null = null;
   read = ITEMS;
   i = 0;
   n = 0;

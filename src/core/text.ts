@@ -196,12 +196,17 @@ export function encodeUtf8Into(s: string, out: Uint8Array, pos: number): number 
   if (s.isWellFormed()) {
     return utf8Encoder.encodeInto(s, out.subarray(pos)).written;
   }
-  return encodeUtf8Surrogatepass(s, out, pos);
+  return encodeUtf8From(s, 0, out, pos);
 }
 
-function encodeUtf8Surrogatepass(s: string, out: Uint8Array, pos: number): number {
-  let p = pos;
-  for (let i = 0; i < s.length; i++) {
+/**
+ * UTF-8 with `surrogatepass` of `s` from code unit `i` on, into `out` at `pos + i`: the first `i`
+ * code units, ASCII, are written already. A loop: it beats a TextEncoder call on short strings,
+ * and TextEncoder cannot write lone surrogates. Returns the bytes of the whole string.
+ */
+export function encodeUtf8From(s: string, i: number, out: Uint8Array, pos: number): number {
+  let p = pos + i;
+  for (; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
       out[p++] = c;

@@ -8,20 +8,70 @@
  */
 export const FRAME_SIZE_TARGET = 64 * 1024;
 const FRAME_SIZE_MIN = 4;
-const FRAME_HEADER_SIZE = 9;
+export const FRAME_HEADER_SIZE = 9;
+/**
+ * `frameEnd` when no frame is open: past any position below 1 GiB, and a small integer for V8
+ * (past it, `maybeCommitFrame` merely calls `nextFrame` for nothing).
+ */
+const NO_FRAME_END = 0x3fffffff;
 const FRAME_OPCODE = 0x95;
+
+/**
+ * The buffer the last pickle was written into, for the next one: writing into memory already
+ * mapped spares the copies of growth and the page faults of fresh buffers, for one copy of the
+ * result out of it (dumps of 1M ints: 5.4 -> 4.6 ms). At most one pickler writes into it at a
+ * time: `begin()` takes it, `end()` puts it back. Capped, so an idle process holds at most this.
+ */
+let spare: Uint8Array | undefined;
+const SPARE_MAX = 1 << 24;
+const NO_BUFFER = new Uint8Array(0);
+const NO_VIEW = new DataView(NO_BUFFER.buffer);
 
 export class Writer {
   buf: Uint8Array;
   pos = 0;
-  private view: DataView;
+  view: DataView;
   /** Offset of the open frame's reserved header, or -1 when no frame is open. */
   private frameStart = -1;
+  /**
+   * Where the open frame reaches its target size: a save starting at `pos >= frameEnd` must call
+   * `maybeCommitFrame()` first. One compare instead of a call lets hot loops test it inline.
+   */
+  frameEnd = NO_FRAME_END;
   private framing = false;
+  /** Between `begin()` and `end()`: the buffer is lent, so `finish` copies the bytes out. */
+  private lent = false;
 
   constructor(initialSize = 256) {
-    this.buf = new Uint8Array(initialSize);
-    this.view = new DataView(this.buf.buffer);
+    this.buf = initialSize > 0 ? new Uint8Array(initialSize) : NO_BUFFER;
+    this.view = initialSize > 0 ? new DataView(this.buf.buffer) : NO_VIEW;
+  }
+
+  /** Starts a pickle in the spare buffer, if there is one. */
+  begin(): void {
+    if (spare !== undefined) {
+      this.buf = spare;
+      this.view = new DataView(spare.buffer);
+      spare = undefined;
+    }
+    this.pos = 0;
+    this.lent = true;
+  }
+
+  /** Ends a pickle, finished (and copied out) or failed: the buffer becomes the spare. */
+  end(): void {
+    const buf = this.buf;
+    if (buf.length <= SPARE_MAX && (spare === undefined || spare.length < buf.length)) {
+      spare = buf;
+    }
+    this.buf = NO_BUFFER;
+    this.view = NO_VIEW;
+    this.pos = 0;
+    this.lent = false;
+    // After an error, framing may still be on.
+    this.framing = false;
+    this.frameStart = -1;
+    this.frameEnd = NO_FRAME_END;
   }
 
   /** Makes room for `n` more bytes. */
@@ -31,7 +81,7 @@ export class Writer {
 
   private grow(n: number): void {
     // x4 while small (fewer copies for big outputs), x2 past 16 MiB (less waste).
-    let size = this.buf.length;
+    let size = Math.max(this.buf.length, 256);
     while (size < this.pos + n) size *= size < 1 << 24 ? 4 : 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
@@ -101,10 +151,16 @@ export class Writer {
     this.ensure(FRAME_HEADER_SIZE);
     this.frameStart = this.pos;
     this.pos += FRAME_HEADER_SIZE;
+    this.frameEnd = this.pos + FRAME_SIZE_TARGET;
   }
 
   /** At a `save()` boundary: closes the open frame if it has reached the target size. */
   maybeCommitFrame(): void {
+    if (this.pos >= this.frameEnd) this.nextFrame();
+  }
+
+  /** Commits the open frame and opens the next one, if the open frame is full. */
+  nextFrame(): void {
     if (
       this.frameStart >= 0 &&
       this.pos - this.frameStart - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET
@@ -126,6 +182,7 @@ export class Writer {
       this.pos -= FRAME_HEADER_SIZE;
     }
     this.frameStart = -1;
+    this.frameEnd = NO_FRAME_END;
   }
 
   /**
@@ -153,7 +210,7 @@ export class Writer {
       this.commitFrame();
       this.framing = false;
     }
-    if (start === 0 && this.pos >= this.buf.length / 2) {
+    if (start === 0 && !this.lent && this.pos >= this.buf.length / 2) {
       const out = this.buf.subarray(0, this.pos);
       this.buf = new Uint8Array(256);
       this.view = new DataView(this.buf.buffer);
