@@ -613,3 +613,6 @@ function directValue(
     throw e;
   }
 }
+
+/** The same for `StreamUnpickler` (see `keepMaps`), never loaded. */
+export const KEEP_STREAM_MAPS: object = new StreamUnpickler([]);
