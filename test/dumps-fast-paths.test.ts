@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PyGlobal, dumps, loads, tuple } from './helpers/pickle.js';
+import { Pickler, PyGlobal, dumps, loads, tuple } from './helpers/pickle.js';
 import { needPython, py } from './helpers/python.js';
 import { fromTagged } from './helpers/tagged.js';
 import { assertSameValue } from './helpers/equal.js';
@@ -94,5 +94,57 @@ describe('dumps fast paths', () => {
     assert.throws(() => dumps([1, 'a', { b: [2, () => 3] }]));
     const value = { a: [1, 2, 3], b: 'text', c: Array.from({ length: 2000 }, (_, i) => i * 0.5) };
     assertSameValue(loads(dumps(value)), value);
+  });
+});
+
+/** Python code whose `result` is CPython's pickle of `value` with `Pickler.fast` set. */
+const fastDump = (protocol: number): string =>
+  'import io\n' +
+  'f = io.BytesIO()\n' +
+  `p = pickle.Pickler(f, ${protocol})\n` +
+  'p.fast = True\n' +
+  'p.dump(value)\n' +
+  'result = f.getvalue()';
+
+describe("fast mode (Python's Pickler.fast: no memo)", () => {
+  const FAST: Record<string, string> = {
+    'records with shared keys and strings': CASES.records!,
+    'an object reached twice': "shared = [1, 'x']\nvalue = [shared, {'a': shared}, (shared,)]",
+    'sets, frozensets, bytes, globals':
+      "value = [{1, 2}, frozenset({3}), b'ab', bytearray(b'c'), len, len]",
+    'a chain 120 deep': 'value = []\nfor i in range(120): value = [value, {"k": i}]',
+  };
+  for (const [name, code] of Object.entries(FAST)) {
+    test(`${name}: CPython's bytes at protocols 0-5`, async (t) => {
+      if (!needPython(t)) return;
+      const r = await py.eval(`${code}\nresult = value`);
+      assert.equal(r.error, undefined, r.error?.message);
+      const value = fromTagged(r.tagged!, { exact: true });
+      for (let protocol = 0; protocol <= 5; protocol++) {
+        const expected = await py.bytes(`${code}\n${fastDump(protocol)}`);
+        const got = dumps(value, { protocol, exact: true, fast: true });
+        assert.equal(hex(got), hex(expected), `protocol ${protocol}`);
+      }
+    });
+  }
+
+  test('a cycle fails, as in CPython, and the pickler can go on', async (t) => {
+    if (!needPython(t)) return;
+    const r = await py.eval(
+      `value = [1]\nvalue.append([value])\ntry:\n${fastDump(4)
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n')}\nexcept ValueError as e:\n    result = str(e)`,
+    );
+    assert.match(String(fromTagged(r.tagged!)), /^fast mode: can't pickle cyclic objects/);
+    const cyclic: unknown[] = [1];
+    cyclic.push([cyclic]);
+    assert.throws(
+      () => dumps(cyclic, { fast: true }),
+      /fast mode: can't pickle cyclic objects including object type Array/,
+    );
+    const pickler = new Pickler({ fast: true });
+    assert.throws(() => pickler.dump(cyclic));
+    assertSameValue(loads(pickler.dump([1, [2]])), [1, [2]]);
   });
 });

@@ -55,6 +55,8 @@ export class Frame {
   dict: Map<unknown, unknown> | Record<string, unknown> | null = null;
   /** For KEYS of a plain object: its values, in the order of its keys (`Object.values`). */
   values: ArrayLike<unknown> | null = null;
+  /** Fast mode: the container was entered (`enterFast`) and is left when this frame pops. */
+  fastEntered = false;
   read = ITEMS;
   i = 0;
   n = 0;
