@@ -171,18 +171,6 @@ export class Unpickler {
 }
 
 /**
- * One Unpickler kept for the life of the module. V8 builds each class's instance map by a chain
- * of transitions and holds the last map only through live instances: a full gc between two loads
- * found none, the map died, and with it the optimized code of the hot functions specialized to it
- * (`reason: weak objects` in `--trace-deopt`). The next load ran unoptimized code while V8
- * optimized it again (1M ints after a full gc: 13-15 ms; with this, 8 ms).
- */
-const keepMaps = new Unpickler(
-  new Uint8Array([0x80, 0x04, 0x5d, 0x94, 0x28, 0x4b, 0x01, 0x65, 0x2e]),
-);
-keepMaps.load();
-
-/**
  * The value of the pickle at the start of `data` (bytes after its STOP are ignored, as in
  * Python).
  *
@@ -614,5 +602,17 @@ function directValue(
   }
 }
 
-/** The same for `StreamUnpickler` (see `keepMaps`), never loaded. */
-export const KEEP_STREAM_MAPS: object = new StreamUnpickler([]);
+/**
+ * Instances kept for the module's life, never used again. V8 ties optimized code to the hidden
+ * classes (maps) of the objects it ran on, and a map lives only while some object has it: a full
+ * gc between two loads, with no unpickler alive, threw the decode loop's optimized code away
+ * (`reason: weak objects` in `--trace-deopt`), and the next load ran unoptimized while V8
+ * optimized it again. Loads after a full gc, medians of 9, before -> after: 1M ints 12.4-13.6
+ * -> 8.0-8.8 ms, dicts 63-67 -> 48-49, records 92-100 -> 64-77. A kept Unpickler that had loaded
+ * a small pickle removed only part of the slowdown, a kept StreamUnpickler all of it; which of
+ * the objects it holds makes the difference was not pinned down.
+ */
+export const KEEP_MAPS: readonly object[] = [
+  new StreamUnpickler([]),
+  new Unpickler(new Uint8Array([0x80, 0x04, 0x5d, 0x94, 0x28, 0x4b, 0x01, 0x65, 0x2e])),
+];
