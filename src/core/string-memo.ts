@@ -30,6 +30,9 @@ const RECENT = 64;
 const RESERVE_MAX = 1 << 22;
 
 export class StringMemo {
+  /** `maxProbe`: the longest probe before the Map takes over (tests make it short). */
+  constructor(private readonly maxProbe = MAX_PROBE) {}
+
   /** Pairs of (hash, memo index + 1); the second is 0 (`EMPTY`) in a free slot. */
   private slots = new Int32Array(2 * 64);
   /**
@@ -49,7 +52,7 @@ export class StringMemo {
    */
   private readonly chunks: Array<string[] | undefined> = [];
   private count = 0;
-  /** After a probe past `MAX_PROBE` slots (hash flooding): a Map takes over. */
+  /** After a probe past `maxProbe` slots (hash flooding): a Map takes over. */
   private map: Map<string, number> | undefined = undefined;
   /**
    * The strings found again lately, by length and first code unit (direct-mapped): a string
@@ -118,7 +121,7 @@ export class StringMemo {
         this.recentIndex[k] = e - 1;
         return e - 1;
       }
-      if (probes === MAX_PROBE) {
+      if (probes === this.maxProbe) {
         this.toMap();
         return this.find(s);
       }
