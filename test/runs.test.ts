@@ -191,6 +191,9 @@ const FRESH: Record<string, Uint8Array> = {
   'a list that holds itself': bytesOf('\x80\x04]\x94(h\x00K\x01e.'),
   'a list APPENDed one item at a time': bytesOf('\x80\x02]q\x00K\x01aK\x02ah\x00\x86.'),
   'a dict of 20 keys memoized twice': bytesOf(`\x80\x04](}\x94q\x01${pairs(20)}h\x00h\x01e.`),
+  'a dict of 20 keys in a sparse memo slot': bytesOf(
+    `\x80\x02](}r\x40\x42\x0f\x00${pairs(20)}j\x40\x42\x0f\x00e.`,
+  ),
   'a dict of 20 keys fetched by GET before its items': bytesOf(
     `\x80\x04}\x94h\x00${pairs(20)}\x86.`,
   ),

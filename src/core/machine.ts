@@ -374,10 +374,13 @@ export class Machine {
   replaceFreshList(items: unknown[], index: number): void {
     this.freshList = null;
     this.stack[index] = items;
-    const i = this.freshListMemo;
-    if (i < 0) return;
-    if (i < this.memoLength) this.memoStore(i, items);
-    else this.bigMemo!.set(i, items);
+    if (this.freshListMemo >= 0) this.memoReplace(this.freshListMemo, items);
+  }
+
+  /** Puts `v` in memo slot `i`, which holds a value already: a dense slot or a sparse one. */
+  private memoReplace(i: number, v: unknown): void {
+    if (i < this.memoLength) this.memoStore(i, v);
+    else this.bigMemo!.set(i, v);
   }
 
   private addMemo(): void {
@@ -774,7 +777,7 @@ export class Machine {
     const obj: Record<string, unknown> = { ...template.object };
     for (let i = from; i < sp; i += 2) obj[stack[i] as string] = stack[i + 1];
     stack[targetIndex] = obj;
-    this.memoStore(memoIndex, obj);
+    this.memoReplace(memoIndex, obj);
     return true;
   }
 
