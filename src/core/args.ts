@@ -126,27 +126,29 @@ export function encodeLong(x: number | bigint): Uint8Array {
   return out.subarray(0, nbytes);
 }
 
-/**
- * `encodeLong` of a safe integer with number arithmetic, no bigint or hex text (the 48-bit ints
- * of the records data set: dumps 166 -> ~140 ms). Floor division by 256 yields the
- * two's-complement bytes of negative numbers too.
- */
 function encodeSafeLong(x: number): Uint8Array {
-  if (x === 0) return new Uint8Array(0);
+  const out = new Uint8Array(8);
+  return out.subarray(0, writeSafeLong(x, out, 0));
+}
+
+/**
+ * `encode_long`'s bytes of a safe integer, written into `out` at `pos` (room for 8 bytes), with
+ * number arithmetic, no bigint or hex text; returns how many. The pickler writes LONG1 this way
+ * in place (records dumps, 30k 48-bit ints: 6 ms of an array per int gone).
+ */
+export function writeSafeLong(x: number, out: Uint8Array, pos: number): number {
+  if (x === 0) return 0;
   const a = Math.abs(x);
   const bitLength =
     a < 0x100000000 ? 32 - Math.clz32(a) : 64 - Math.clz32(Math.floor(a / 0x100000000));
-  let nbytes = (bitLength >> 3) + 1;
-  const out = new Uint8Array(nbytes);
-  let v = x;
-  for (let i = 0; i < nbytes; i++) {
-    out[i] = v - Math.floor(v / 256) * 256;
-    v = Math.floor(v / 256);
-  }
-  if (x < 0 && nbytes > 1 && out[nbytes - 1] === 0xff && (out[nbytes - 2]! & 0x80) !== 0) {
-    nbytes--;
-  }
-  return out.subarray(0, nbytes);
+  let n = (bitLength >> 3) + 1;
+  // Two's complement as a high int (sign-extending) and a low uint32.
+  const hi = Math.floor(x / 0x100000000);
+  const lo = x - hi * 0x100000000;
+  for (let i = 0; i < n; i++) out[pos + i] = i < 4 ? lo >>> (8 * i) : hi >> (8 * (i - 4));
+  // A negative number whose top byte is only sign: one byte less, as CPython writes it.
+  if (x < 0 && n > 1 && out[pos + n - 1] === 0xff && (out[pos + n - 2]! & 0x80) !== 0) n--;
+  return n;
 }
 
 function writeLine(w: Writer, text: string): void {
